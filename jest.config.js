@@ -1,0 +1,11 @@
+/** Jest: TypeScript through @swc/jest (types are checked separately by `npm run typecheck`). */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2023", parser: { syntax: "typescript" } } }] },
+  // Integration suites share one nats-server and one MongoDB wire server per worker.
+  maxWorkers: process.env.JEST_WORKERS || 2,
+  testTimeout: 60000,
+  reporters: ["default", "<rootDir>/test/support/summary-reporter.js"],
+};

@@ -1,0 +1,57 @@
+/**
+ * Broker configuration, built from shared/config.ts (environment). Every node of the system, and
+ * every test broker, is created through `brokerOptions`, so they all validate params, count
+ * metrics, trace requests and shut down gracefully the same way.
+ */
+import type { BrokerOptions } from "moleculer";
+import os from "node:os";
+import type { AppConfig } from "./shared/config";
+import { PrometheusTextReporter } from "./shared/runtime/prometheus";
+import { CompactParamsMiddleware } from "./shared/runtime/compact-params.middleware";
+
+export interface BrokerOverrides extends Partial<BrokerOptions> {
+  /** MongoDB URL for the services of this broker (else MONGO_URL). */
+  mongoUrl?: string;
+}
+
+export function brokerOptions(config: AppConfig, overrides: BrokerOverrides = {}): BrokerOptions {
+  const { mongoUrl, metadata, ...rest } = overrides;
+  return {
+    namespace: config.namespace,
+    nodeID: config.nodeId ?? `${os.hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`,
+    logger: { type: "Console", options: { level: config.logLevel, formatter: "short", colors: process.stdout.isTTY } },
+    logLevel: config.logLevel as any,
+    // Object form: moleculer 0.15 parses string URLs differently across transporters.
+    transporter: config.transporter ? { type: "NATS", options: { url: config.transporter, maxReconnectAttempts: -1 } } : null,
+    requestTimeout: 30_000,
+    // No automatic retries: a money mutation is retried by its caller with the same idempotency key.
+    retryPolicy: { enabled: false },
+    // fastest-validator on every action's `params` (moleculer's default validator, made explicit).
+    validator: true,
+    metrics: { enabled: true, reporter: [new (PrometheusTextReporter as any)({ includes: ["moleculer.**", "process.**", "os.**", "app.**"] })] },
+    tracing: {
+      enabled: true,
+      // Spans carry the request id end to end; export them where TRACING_EXPORTER says.
+      exporter: tracingExporters(),
+      events: true,
+    },
+    middlewares: [CompactParamsMiddleware],
+    // Graceful shutdown: stop accepting, wait for in-flight requests up to the timeout.
+    tracking: { enabled: true, shutdownTimeout: 15_000 },
+    metadata: { ...(metadata ?? {}), mongoUrl: mongoUrl ?? config.mongoUrl, businessTz: config.businessTz },
+    ...rest,
+  };
+}
+
+function tracingExporters(): any[] {
+  switch (process.env.TRACING_EXPORTER) {
+    case "console":
+      return [{ type: "Console" }];
+    case "zipkin":
+      return [{ type: "Zipkin", options: { baseURL: process.env.ZIPKIN_URL ?? "http://zipkin:9411" } }];
+    case "jaeger":
+      return [{ type: "Jaeger", options: { endpoint: process.env.JAEGER_ENDPOINT } }];
+    default:
+      return [];
+  }
+}

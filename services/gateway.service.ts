@@ -1,0 +1,149 @@
+/**
+ * gateway — the REST face of the system (DESIGN.md §6), moleculer-web.
+ *
+ *   /api/v1/*            every action with a `rest` route (auto-aliased), bearer auth, role check
+ *   /api/openapi.json    OpenAPI 3 generated from the actions' routes and params
+ *   /health              liveness of this node
+ *   /ready               every service of the system registered and answering `health`
+ *   /metrics/prometheus  this node's metrics, Prometheus text format
+ */
+import type { Context, ServiceSchema } from "moleculer";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import ApiGateway from "moleculer-web";
+import OpenApiMixin from "moleculer-auto-openapi";
+import { readConfig } from "../shared/config";
+import { isAllowed, parseAuthTokens, hashToken, type Principal, type Role } from "../shared/auth/roles";
+import { ForbiddenError, UnauthorizedError } from "../shared/errors";
+import { errorBody } from "../shared/http/error-body";
+import { prometheusText } from "../shared/runtime/prometheus";
+import { readiness } from "../shared/runtime/readiness";
+
+type Req = IncomingMessage & { $action?: { name: string; roles?: readonly Role[] }; $ctx?: Context };
+
+const config = readConfig();
+
+const GatewayService: ServiceSchema<any> = {
+  name: "gateway",
+  mixins: [ApiGateway, OpenApiMixin],
+
+  settings: {
+    port: config.port,
+    ip: process.env.GATEWAY_HOST ?? "0.0.0.0",
+    // Request ids travel to every service and come back in X-Request-Id.
+    use: [],
+    routes: [
+      {
+        path: "/api/v1",
+        autoAliases: true,
+        // Every service's REST actions, never the gateway's own or the broker's internals.
+        whitelist: [/^(?!gateway\.|\$)/],
+        mappingPolicy: "restrict",
+        authentication: true,
+        authorization: true,
+        bodyParsers: { json: { strict: true, limit: "1MB" }, urlencoded: false },
+        callOptions: { timeout: 30_000 },
+        onError(this: any, req: Req, res: ServerResponse, err: Error) {
+          this.sendErrorBody(req, res, err);
+        },
+      },
+      {
+        path: "/api",
+        authentication: false,
+        mappingPolicy: "restrict",
+        aliases: { "GET /openapi.json": "gateway.generateDocs" },
+      },
+      {
+        path: "/",
+        authentication: false,
+        mappingPolicy: "restrict",
+        aliases: {
+          "GET /health": "gateway.live",
+          "GET /ready": "gateway.ready",
+          "GET /metrics/prometheus": "gateway.prometheus",
+        },
+      },
+    ],
+    onError(this: any, req: Req, res: ServerResponse, err: Error) {
+      this.sendErrorBody(req, res, err);
+    },
+    // moleculer-auto-openapi settings: one document for the whole REST surface.
+    schemaPath: "/api/openapi.json",
+    uiPath: "/api/openapi/ui",
+    collectOnlyFromWebServices: ["gateway"],
+    commonPathItemObjectResponses: {
+      400: { description: "Validation error: `error.data.fields` names every bad field" },
+      401: { description: "Missing or invalid bearer token" },
+      403: { description: "The token's role may not call this route" },
+      404: { description: "Not found" },
+      409: { description: "State conflict or idempotency key reused with a different body" },
+      422: { description: "A business rule refused the request" },
+    },
+    openapi: {
+      openapi: "3.0.3",
+      info: { title: "Loan servicing & portfolio platform", version: "1.0.0", description: "All money and rates are decimal strings; dates are ISO dates." },
+      servers: [{ url: "/" }],
+      security: [{ bearerAuth: [] }],
+      components: { securitySchemes: { bearerAuth: { type: "http", scheme: "bearer" } }, schemas: {}, responses: {} },
+      tags: [],
+      paths: {},
+    },
+  },
+
+  actions: {
+    live: {
+      handler(this: any) {
+        return { status: "ok", node: this.broker.nodeID, uptime_s: Math.round(process.uptime()) };
+      },
+    },
+    ready: {
+      async handler(this: any, ctx: Context<unknown, { $statusCode?: number }>) {
+        const report = await readiness(this.broker);
+        if (!report.ready) ctx.meta.$statusCode = 503;
+        return report;
+      },
+    },
+    prometheus: {
+      handler(this: any, ctx: Context<unknown, { $responseType?: string }>) {
+        ctx.meta.$responseType = "text/plain; version=0.0.4; charset=utf-8";
+        return prometheusText(this.broker) ?? "";
+      },
+    },
+  },
+
+  methods: {
+    /** Bearer token → principal on ctx.meta.user; 401 when missing or unknown. */
+    authenticate(this: any, _ctx: Context, _route: unknown, req: Req): Principal {
+      const header = req.headers.authorization ?? "";
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!match) throw new UnauthorizedError();
+      const principal = this.tokens.get(hashToken(match[1]));
+      if (!principal) throw new UnauthorizedError("unknown bearer token");
+      return principal;
+    },
+    /** The action's declared `roles` decide; an action that declares none is not callable. */
+    authorize(this: any, ctx: Context<unknown, { user?: Principal }>, _route: unknown, req: Req): void {
+      const user = ctx.meta.user;
+      const action = req.$action;
+      if (!user) throw new UnauthorizedError();
+      if (!action || !isAllowed(user, action.roles)) {
+        throw new ForbiddenError(`role ${user.role} may not call ${action?.name ?? "this route"}`);
+      }
+    },
+    sendErrorBody(this: any, req: Req, res: ServerResponse, err: any) {
+      const requestId = req.$ctx?.requestID ?? undefined;
+      const { status, body } = errorBody(err, requestId);
+      if (status >= 500) this.logger.error(`request ${requestId ?? "-"} failed:`, err);
+      res.setHeader("Content-Type", "application/json; charset=utf-8");
+      if (requestId) res.setHeader("X-Request-Id", requestId);
+      res.writeHead(status);
+      res.end(JSON.stringify(body));
+    },
+  },
+
+  created(this: any) {
+    // Tests and embedded starts may pass tokens in settings; otherwise AUTH_TOKENS.
+    this.tokens = parseAuthTokens(this.settings.authTokens ?? config.authTokens, config.nodeEnv);
+  },
+};
+
+export default GatewayService;

@@ -1,0 +1,68 @@
+/**
+ * Configuration read once from the environment (DESIGN.md §1: transport and storage are
+ * configuration). Every knob the system has is here, so an operator finds them in one place.
+ */
+export interface AppConfig {
+  /** Moleculer transporter URL, e.g. nats://127.0.0.1:4222; empty = in-process (embedded). */
+  transporter: string;
+  /** MongoDB URL; empty = start an embedded MongoDB-compatible server. */
+  mongoUrl: string;
+  /** Gateway HTTP port. */
+  port: number;
+  /** Per-node liveness/readiness/metrics HTTP port; 0 = off. */
+  healthPort: number;
+  /** `token:role,token:role,token:investor:<id>`; empty outside production = dev token. */
+  authTokens: string;
+  logLevel: string;
+  namespace: string;
+  /** Business time zone: what "today" means for due dates, ticks and snapshots. */
+  businessTz: string;
+  /** Which services this node runs (`SERVICES=loans,rates`); empty = all. */
+  services: string[];
+  nodeEnv: string;
+  nodeId?: string;
+}
+
+export const ALL_SERVICES = [
+  "gateway",
+  "scheduler",
+  "programs",
+  "rates",
+  "loans",
+  "portfolios",
+  "snapshots",
+  "investors",
+  "tapes",
+] as const;
+export type ServiceName = (typeof ALL_SERVICES)[number];
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const services = (env.SERVICES ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = services.filter((s) => !(ALL_SERVICES as readonly string[]).includes(s));
+  if (unknown.length) {
+    throw new Error(`SERVICES names unknown services: ${unknown.join(", ")} (known: ${ALL_SERVICES.join(", ")})`);
+  }
+  return {
+    transporter: env.TRANSPORTER ?? "",
+    mongoUrl: env.MONGO_URL ?? "",
+    port: intFrom(env.PORT, 3000, "PORT"),
+    healthPort: intFrom(env.HEALTH_PORT, 0, "HEALTH_PORT"),
+    authTokens: env.AUTH_TOKENS ?? "",
+    logLevel: env.LOG_LEVEL ?? "info",
+    namespace: env.NAMESPACE ?? "",
+    businessTz: env.BUSINESS_TZ ?? "America/New_York",
+    services: services.length ? services : [...ALL_SERVICES],
+    nodeEnv: env.NODE_ENV ?? "development",
+    nodeId: env.NODE_ID || undefined,
+  };
+}
+
+function intFrom(raw: string | undefined, fallback: number, name: string): number {
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number, got "${raw}"`);
+  return n;
+}
