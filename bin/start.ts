@@ -11,6 +11,8 @@ import { DEV_TOKEN } from "../shared/auth/roles";
 import { startMongoServer } from "../shared/runtime/mongo-server";
 import { startHealthServer } from "../shared/runtime/health-server";
 import { SERVICE_SCHEMAS } from "../services";
+import { seedDemoData } from "../shared/seed/seed-demo";
+import { businessToday } from "../shared/runtime/business-date";
 
 async function main(): Promise<void> {
   const startedAt = process.hrtime.bigint();
@@ -34,6 +36,13 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 
   await broker.start();
+  const seed = process.env.SEED_DEMO ?? "auto";
+  if (seed === "true" || (seed === "auto" && mongo.kind !== "external")) {
+    if (config.services.includes("programs") && config.services.includes("rates")) {
+      const report = await seedDemoData(broker, businessToday(config.businessTz));
+      console.log(`[start] demo data: ${JSON.stringify(report)} (SEED_DEMO=false to skip)`);
+    }
+  }
   if (config.healthPort) await startHealthServer(broker, config.healthPort, config.services);
 
   const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;

@@ -1,0 +1,24 @@
+/**
+ * `npm run repl`: an operator's console on a running cluster (moleculer-repl). It joins through
+ * TRANSPORTER as a node of its own and runs no services, so `call loans.getLoan --id …`,
+ * `services`, `nodes`, `actions`, `events` and `emit` reach the real system.
+ */
+import { ServiceBroker } from "moleculer";
+import { brokerOptions } from "../moleculer.config";
+import { readConfig } from "../shared/config";
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  if (!config.transporter) {
+    console.error("set TRANSPORTER to the cluster's NATS, e.g. TRANSPORTER=nats://127.0.0.1:4222 npm run repl");
+    process.exit(2);
+  }
+  const broker = new ServiceBroker({ ...brokerOptions(config), nodeID: `repl-${process.pid}`, logLevel: "warn" });
+  await broker.start();
+  await broker.repl();
+}
+
+main().catch((err) => {
+  console.error("[repl] failed:", err?.message ?? err);
+  process.exit(1);
+});
