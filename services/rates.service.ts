@@ -10,13 +10,13 @@ import type { Context } from "moleculer";
 import type { ServiceThis, TypedServiceSchema } from "../shared/service-types";
 import { DateTime } from "luxon";
 import { Access } from "../shared/auth/roles";
-import { createEntity, getEntity, patchEntity } from "../shared/db/crud";
+import { createEntity, dateRange, definedOnly, getEntity, listEntities, patchEntity } from "../shared/db/crud";
 import { MongoMixin, type MongoVars } from "../shared/db/mongo.mixin";
 import { paginationParams } from "../shared/db/pagination";
 import { NotFoundError } from "../shared/errors";
 import { RateEvents, type IndexRate, type IndexRateEvent } from "../shared/contracts/rates";
 import { affectedWindow, lookbackStart, trailing12MonthAverage } from "../shared/rates/index-rate-series";
-import { isoDate, objectId, rate, text, withCrossFieldCheck } from "../shared/validation/fields";
+import { dateWindowParams, isoDate, objectId, rate, text } from "../shared/validation/fields";
 import { indexRateSchema } from "./rates/models";
 
 const collections = { index_rates: indexRateSchema };
@@ -25,8 +25,6 @@ type Self = ServiceThis<Vars, Methods>;
 type Ctx<T = any> = Context<T, { user?: { token_id: string }; $statusCode?: number }>;
 
 const indexName = { ...text(40), pattern: "^[A-Za-z0-9][A-Za-z0-9_ .-]*$" };
-const rangeCheck = (q: Record<string, any>) =>
-  q.from && q.to && q.from > q.to ? [{ field: "to", type: "range", message: "'to' must be on or after 'from'", actual: q.to }] : [];
 
 const RatesService: TypedServiceSchema<Vars, Methods> = {
   name: "rates",
@@ -64,17 +62,11 @@ const RatesService: TypedServiceSchema<Vars, Methods> = {
     listIndexRates: {
       rest: "GET /index-rates",
       roles: Access.STAFF_READ,
-      params: { index_name: { ...indexName, optional: true }, from: withCrossFieldCheck(isoDate({ optional: true }), rangeCheck), to: isoDate({ optional: true }), ...paginationParams },
-      async handler(this: Self, ctx: Ctx) {
+      params: { index_name: { ...indexName, optional: true }, ...dateWindowParams, ...paginationParams },
+      handler(this: Self, ctx: Ctx) {
         const { index_name, from, to, limit, offset } = ctx.params;
-        const query: Record<string, any> = {};
-        if (index_name) query.index_name = index_name;
-        if (from || to) query.effective_date = { ...(from ? { $gte: from } : {}), ...(to ? { $lte: to } : {}) };
-        const [items, total] = await Promise.all([
-          this.models.index_rates.find(query).sort({ index_name: 1, effective_date: 1 }).skip(offset).limit(limit),
-          this.models.index_rates.countDocuments(query),
-        ]);
-        return { items: items.map((d) => d.toJSON()), total, limit, offset };
+        const query = definedOnly({ index_name, effective_date: dateRange(from, to) });
+        return listEntities(this.models.index_rates, query, { limit, offset }, { index_name: 1, effective_date: 1 });
       },
     },
     /** The latest rate of an index, as of today in the business time zone or `as_of`. */

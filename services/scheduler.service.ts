@@ -13,14 +13,14 @@ import type { Context } from "moleculer";
 import type { ServiceThis, TypedServiceSchema } from "../shared/service-types";
 import { DateTime } from "luxon";
 import { Access } from "../shared/auth/roles";
-import { isDuplicateKey } from "../shared/db/crud";
+import { dateRange, definedOnly, isDuplicateKey, listEntities } from "../shared/db/crud";
 import { MongoMixin, type MongoVars } from "../shared/db/mongo.mixin";
 import { paginationParams } from "../shared/db/pagination";
 import { BusinessRuleError } from "../shared/errors";
 import { DurableEventsMixin } from "../shared/events/durable-events.mixin";
 import { DAILY_JOBS, JOB_NAMES, SchedulerEvents, type DailyJob, type TickEvent } from "../shared/contracts/scheduler";
 import { businessToday, datesAfter, isPastTimeOfDay } from "../shared/runtime/business-date";
-import { isoDate, oneOf, withCrossFieldCheck } from "../shared/validation/fields";
+import { dateWindowParams, isoDate, oneOf } from "../shared/validation/fields";
 import { tickSchema } from "./scheduler/models";
 
 const collections = { ticks: tickSchema };
@@ -30,8 +30,6 @@ type Ctx<T = any> = Context<T, { user?: { token_id: string } }>;
 
 /** How far back a catch-up reaches: a scheduler down longer than this needs an admin backfill. */
 const MAX_CATCH_UP_DAYS = 31;
-const rangeCheck = (q: Record<string, any>) =>
-  q.from && q.to && q.from > q.to ? [{ field: "to", type: "range", message: "'to' must be on or after 'from'", actual: q.to }] : [];
 
 const SchedulerService: TypedServiceSchema<Vars, Methods> = {
   name: "scheduler",
@@ -60,17 +58,12 @@ const SchedulerService: TypedServiceSchema<Vars, Methods> = {
     listTicks: {
       rest: "GET /ticks",
       roles: Access.STAFF_READ,
-      params: { job: oneOf(JOB_NAMES, { optional: true }), from: withCrossFieldCheck(isoDate({ optional: true }), rangeCheck), to: isoDate({ optional: true }), ...paginationParams },
-      async handler(this: Self, ctx: Ctx) {
+      params: { job: oneOf(JOB_NAMES, { optional: true }), ...dateWindowParams, ...paginationParams },
+      handler(this: Self, ctx: Ctx) {
         const { job, from, to, limit, offset } = ctx.params;
-        const query: Record<string, any> = {};
-        if (job) query.job = job;
-        if (from || to) query.business_date = { ...(from ? { $gte: from } : {}), ...(to ? { $lte: to } : {}) };
-        const [items, total] = await Promise.all([
-          this.models.ticks.find(query).sort({ business_date: -1, job: 1 }).skip(offset).limit(limit).lean(),
-          this.models.ticks.countDocuments(query),
-        ]);
-        return { items: items.map((t) => ({ tick_id: t._id, ...t, _id: undefined })), total, limit, offset };
+        const query = definedOnly({ job, business_date: dateRange(from, to) });
+        // A tick's id is its key, `${job}:${business_date}`.
+        return listEntities(this.models.ticks, query, { limit, offset }, { business_date: -1, job: 1 });
       },
     },
     /** Emit every due tick not yet emitted (missed days first). Called by the clock. */

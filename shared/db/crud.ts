@@ -69,6 +69,12 @@ export async function patchEntity(
   }
 }
 
+/** A `{ $gte, $lte }` filter on an ISO-date field, or undefined when neither bound is given. */
+export function dateRange(from?: string, to?: string): Record<string, string> | undefined {
+  if (!from && !to) return undefined;
+  return { ...(from ? { $gte: from } : {}), ...(to ? { $lte: to } : {}) };
+}
+
 /** Drops keys whose value is undefined, so `$set` never clears what the caller did not send. */
 export function definedOnly(obj: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));

@@ -82,6 +82,17 @@ export function text(max: number, opts: { optional?: boolean; min?: number } = {
 
 export const objectId = { type: "string", pattern: "^[a-f0-9]{24}$", messages: { stringPattern: "The '{field}' field must be an id" } } as const;
 
+/** `from` ≤ `to` for a list's date window (attach with withCrossFieldCheck to `from`). */
+export function dateWindowErrors(q: Record<string, any>) {
+  return q.from && q.to && q.from > q.to ? [{ field: "to", type: "range", message: "'to' must be on or after 'from'", actual: q.to }] : [];
+}
+
+/** Optional `from`/`to` ISO dates of a list, checked as a window. */
+export const dateWindowParams = {
+  from: withCrossFieldCheck(isoDate({ optional: true }), dateWindowErrors),
+  to: isoDate({ optional: true }),
+};
+
 /**
  * Runs an object-level rule (min ≤ max, all-or-nothing groups…) inside the same validation pass
  * as the field rules, so one 400 names every bad field. Attach it to a required field of a

@@ -46,13 +46,17 @@ export function apiClient(baseUrl: string) {
 }
 
 /** Polls until `fn` returns a truthy value (or throws after `timeoutMs`): no fixed sleeps in tests. */
-export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 10_000, everyMs = 25): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | null | false | 0 | ""> | T | undefined | null | false | 0 | "",
+  timeoutMs = 10_000,
+  everyMs = 25,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const value = await fn();
-      if (value) return value;
+      if (value) return value as T;
     } catch (err) {
       last = err;
     }
