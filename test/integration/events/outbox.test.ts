@@ -1,0 +1,141 @@
+/**
+ * The outbox and idempotent consumption against the MongoDB test server and a real JetStream:
+ * same event written twice = one record; the relay publishes in creation order and marks; the
+ * interval publishes what a crash left unpublished; a crash after publish but before the mark
+ * republishes with the same id, which the stream drops; handleOnce skips what was processed.
+ */
+import mongoose, { type Connection } from "mongoose";
+import type { DeliveredEvent, DurableBus, DurableEvent } from "../../../shared/events/bus";
+import { handleOnce, processedEventsModel } from "../../../shared/events/idempotency";
+import { JetStreamBus } from "../../../shared/events/jetstream-bus";
+import { enqueueOutbox, outboxModel, OutboxRelay } from "../../../shared/events/outbox";
+import { quietLogger, waitFor } from "../../support/events/wait";
+import { startTestMongo, uniqueDbUrl, type RunningMongo } from "../../support/mongo";
+import { startNats, type RunningNats } from "../../support/nats";
+
+describe("outbox relay and idempotent consumption", () => {
+  let mongo: RunningMongo;
+  let nats: RunningNats;
+  let conn: Connection;
+  let bus: JetStreamBus;
+  const relays: OutboxRelay[] = [];
+  let n = 0;
+  let subject: string;
+
+  beforeAll(async () => {
+    [mongo, nats] = await Promise.all([startTestMongo(), startNats({ jetstream: true })]);
+    conn = await mongoose.createConnection(uniqueDbUrl(mongo.url, "outbox")).asPromise();
+    bus = await JetStreamBus.connect({ natsUrl: nats.url, logger: quietLogger });
+    await outboxModel(conn).createIndexes();
+  });
+  beforeEach(async () => {
+    subject = `test.outbox${++n}`;
+    await outboxModel(conn).deleteMany({});
+  });
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((r) => r.stop()));
+  });
+  afterAll(async () => {
+    await bus?.close();
+    await conn?.close();
+    await Promise.all([mongo?.stop(), nats?.stop()]);
+  });
+
+  const relay = (opts: { bus?: DurableBus; intervalMs?: number } = {}): OutboxRelay => {
+    const r = new OutboxRelay({ model: outboxModel(conn), bus: opts.bus ?? bus, logger: quietLogger, intervalMs: opts.intervalMs ?? 60_000 });
+    relays.push(r);
+    return r;
+  };
+  const collect = async (consumer: string): Promise<DeliveredEvent[]> => {
+    const got: DeliveredEvent[] = [];
+    await bus.consume({ consumer, subject, handler: async (m) => void got.push(m) });
+    return got;
+  };
+
+  it("writes the same event once", async () => {
+    const model = outboxModel(conn);
+    expect(await enqueueOutbox(model, { id: "pay-1", subject, payload: { amount: "10.00" } })).toBe(true);
+    expect(await enqueueOutbox(model, { id: "pay-1", subject, payload: { amount: "10.00" } })).toBe(false);
+    expect(await model.countDocuments({ _id: "pay-1" })).toBe(1);
+    await expect(enqueueOutbox(model, { id: "bad", subject: "loan.*", payload: null })).rejects.toThrow(/invalid event subject/);
+  });
+
+  it("publishes in creation order and marks records published", async () => {
+    const got = await collect("ordered");
+    const model = outboxModel(conn);
+    const ids = Array.from({ length: 50 }, (_, i) => `ord-${n}-${i}`);
+    for (const id of ids) await enqueueOutbox(model, { id, subject, payload: { id } });
+    await relay().kick();
+    await waitFor(() => got.length === ids.length, "all events");
+    expect(got.map((m) => m.id)).toEqual(ids);
+    expect(await model.countDocuments({ published: false })).toBe(0);
+    const one = await model.findById(ids[0]).lean();
+    expect(one).toMatchObject({ published: true, attempts: 1 });
+    expect(one?.published_at).toBeInstanceOf(Date);
+  });
+
+  it("publishes, on its interval, a record left unpublished by a crash", async () => {
+    const got = await collect("recovery");
+    const r = relay({ intervalMs: 200 });
+    r.start();
+    await waitFor(async () => !(r as any).running, "the start-up run");
+    // The crash: the business write and the outbox record happened, the fast-path publish did not.
+    await enqueueOutbox(outboxModel(conn), { id: `crashed-${n}`, subject, payload: { amount: "7.00" } });
+    await waitFor(() => got.length === 1, "the interval's publish", 3_000);
+    expect(got[0]).toMatchObject({ id: `crashed-${n}`, payload: { amount: "7.00" } });
+    await waitFor(async () => (await outboxModel(conn).findById(`crashed-${n}`).lean())?.published === true, "mark");
+  });
+
+  it("republishes a record whose mark was lost, and the stream drops the duplicate", async () => {
+    const got = await collect("lost-mark");
+    const model = outboxModel(conn);
+    const event: DurableEvent = { id: `lost-mark-${n}`, subject, payload: { amount: "3.00" } };
+    await enqueueOutbox(model, event);
+    await bus.publish(event); // published, then "crashed" before marking
+    await relay().kick(); // the next run publishes it again, same id
+    await bus.publish({ id: `after-${n}`, subject, payload: null });
+    await waitFor(() => got.some((m) => m.id === `after-${n}`), "the later event");
+    expect(got.map((m) => m.id)).toEqual([event.id, `after-${n}`]);
+    expect((await model.findById(event.id).lean())?.published).toBe(true);
+  });
+
+  it("keeps a record whose publish failed, with the error, and publishes it once the bus is back", async () => {
+    const got = await collect("bus-down");
+    const model = outboxModel(conn);
+    const down: DurableBus = {
+      kind: "jetstream",
+      publish: async () => Promise.reject(new Error("no JetStream")),
+      consume: (o) => bus.consume(o),
+      deadLetters: (limit) => bus.deadLetters(limit),
+      close: async () => undefined,
+    };
+    await enqueueOutbox(model, { id: `first-${n}`, subject, payload: 1 });
+    await enqueueOutbox(model, { id: `second-${n}`, subject, payload: 2 });
+    await relay({ bus: down }).kick();
+    const kept = await model.find({ published: false }).sort({ seq: 1 }).lean();
+    expect(kept.map((r) => r._id)).toEqual([`first-${n}`, `second-${n}`]);
+    expect(kept[0]).toMatchObject({ attempts: 1, last_error: expect.stringContaining("no JetStream") });
+    await relay().kick();
+    await waitFor(() => got.length === 2, "both events after recovery");
+    expect(got.map((m) => m.id)).toEqual([`first-${n}`, `second-${n}`]);
+  });
+
+  it("handleOnce applies an event once per consumer and retries a failed apply", async () => {
+    const event = { id: `evt-${n}`, subject, delivery: 1 };
+    let applied = 0;
+    const apply = async () => void applied++;
+    expect(await handleOnce(conn, "portfolios", event, apply)).toBe("applied");
+    expect(await handleOnce(conn, "portfolios", { ...event, delivery: 2 }, apply)).toBe("duplicate");
+    expect(applied).toBe(1);
+    // Another consumer has its own record.
+    expect(await handleOnce(conn, "snapshots", event, apply)).toBe("applied");
+    expect(applied).toBe(2);
+
+    const failing = { id: `fails-${n}`, subject, delivery: 1 };
+    await expect(handleOnce(conn, "portfolios", failing, async () => Promise.reject(new Error("nope")))).rejects.toThrow("nope");
+    expect(await processedEventsModel(conn).exists({ _id: `portfolios:fails-${n}` })).toBeNull();
+    expect(await handleOnce(conn, "portfolios", { ...failing, delivery: 2 }, apply)).toBe("applied");
+    const rec = await processedEventsModel(conn).findById(`portfolios:fails-${n}`).lean();
+    expect(rec).toMatchObject({ consumer: "portfolios", event_id: `fails-${n}`, subject, delivery: 2 });
+  });
+});
