@@ -3,7 +3,7 @@ const js = require("@eslint/js");
 const tseslint = require("typescript-eslint");
 
 module.exports = tseslint.config(
-  { ignores: ["node_modules/", "dist/", ".tools/", "coverage/", "**/target/"] },
+  { ignores: ["node_modules/", "dist/", ".tools/", "coverage/", "**/target/", "tmp/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
