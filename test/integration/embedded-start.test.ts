@@ -3,44 +3,25 @@
  * embedded MongoDB-compatible server, prints the gateway URL and the development token, serves
  * the API, and shuts down cleanly on SIGTERM.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
-import path from "node:path";
 import { apiClient, eventually } from "../support/http";
+import { freePort, startSystemProcess, type StartedProcess } from "../support/processes";
 
-const root = path.resolve(__dirname, "../..");
-let child: ChildProcess;
-let output = "";
+let system: StartedProcess;
 let port: number;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, "127.0.0.1", () => {
-      const p = (srv.address() as any).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
 
 beforeAll(async () => {
   port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), SEED_DEMO: "auto", LOG_LEVEL: "warn" };
-  for (const key of ["MONGO_URL", "TRANSPORTER", "AUTH_TOKENS", "SERVICES", "NODE_ENV"]) delete env[key];
-  child = spawn(process.execPath, ["--import", "tsx", "bin/start.ts"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout!.on("data", (d) => (output += d));
-  child.stderr!.on("data", (d) => (output += d));
-  await eventually(() => output.includes("gateway: http://") || child.exitCode !== null, 60_000, 50);
-  if (child.exitCode !== null) throw new Error(`start exited early:\n${output}`);
+  system = await startSystemProcess({ PORT: String(port), SEED_DEMO: "auto" });
 }, 90_000);
 
 afterAll(() => {
-  if (child && child.exitCode === null) child.kill("SIGKILL");
+  if (system && system.child.exitCode === null) system.child.kill("SIGKILL");
 });
 
 it("prints the gateway URL and the development token", () => {
-  expect(output).toContain(`gateway: http://localhost:${port}/api/v1`);
-  expect(output).toContain("development token: dev-admin-token");
-  expect(output).toMatch(/MongoDB: (java-wire|memory-server|testcontainers)/);
+  expect(system.output()).toContain(`gateway: http://localhost:${port}/api/v1`);
+  expect(system.output()).toContain("development token: dev-admin-token");
+  expect(system.output()).toMatch(/MongoDB: (java-wire|memory-server|testcontainers)/);
 });
 
 it("is ready, seeded, and guarded by the development token", async () => {
@@ -57,6 +38,7 @@ it("is ready, seeded, and guarded by the development token", async () => {
     return r.status === 200 ? r : undefined;
   });
   expect(programs.body.total).toBe(4);
+  expect(programs.headers.get("x-request-id")).toBeTruthy();
   expect((await api("GET", "/api/v1/programs")).status).toBe(401);
   const sofr = await api("GET", "/api/v1/index-rates?index_name=SOFR&limit=500", { token: "dev-admin-token" });
   expect(sofr.body.total).toBeGreaterThanOrEqual(52);
@@ -68,7 +50,5 @@ it("is ready, seeded, and guarded by the development token", async () => {
 });
 
 it("stops cleanly on SIGTERM", async () => {
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  child.kill("SIGTERM");
-  expect(await exited).toBe(0);
+  expect(await system.stop()).toBe(0);
 }, 30_000);
