@@ -1,0 +1,79 @@
+/** Read-only interest figures for servicing jobs and snapshots (DESIGN §3 accrual, §4 interest_receivable). */
+import { accrualMethodFor } from "../accrual";
+import { addDays, formatIsoDate, parseIsoDate } from "../dates";
+import { dayCountFor } from "../daycount";
+import { Decimal, toMoney, toRate, ZERO, type DecimalInput } from "../decimal";
+import { spanInterest } from "../periodInterest";
+import { moneyString } from "../rounding";
+import type { AccrualMethodName, DayCountConventionName, IsoDate, LoanState } from "../types";
+import { emptyLog, rollForward } from "./rollForward";
+import { earnedPrecomputedInterest, loadState } from "./working";
+
+/**
+ * DESIGN §3 interest on a constant balance between two dates by day count and accrual method,
+ * rounded once to cents (rule_of_78 has no day accrual: it accrues simple here).
+ */
+export function accruedInterestBetween(input: {
+  balance: DecimalInput;
+  annual_rate: DecimalInput;
+  start: IsoDate;
+  end: IsoDate;
+  day_count_convention: DayCountConventionName;
+  accrual_method: AccrualMethodName;
+}): string {
+  return moneyString(
+    spanInterest(
+      accrualMethodFor(input.accrual_method),
+      dayCountFor(input.day_count_convention),
+      toRate(input.annual_rate, "annual_rate"),
+      toMoney(input.balance, "balance"),
+      parseIsoDate(input.start, "start"),
+      parseIsoDate(input.end, "end"),
+    ),
+  );
+}
+
+export interface InterestReceivable {
+  date: IsoDate;
+  /** Billed and unpaid interest. */
+  billed: string;
+  /** Accrued through the date, not yet billed (rule of 78: the begun period's charge). */
+  unbilled: string;
+  /** billed + unbilled: DESIGN §4 interest_receivable. */
+  total: string;
+  /** Deferred promotional interest accrued and not yet resolved (not receivable until charged back). */
+  deferred_pending: string;
+}
+
+/** Interest receivable of a loan on a date (the state is rolled on a copy). */
+export function interestReceivable(state: LoanState, date: IsoDate): InterestReceivable {
+  const d = parseIsoDate(date, "date");
+  const w = loadState(state);
+  rollForward(w, d, emptyLog());
+  let billed = ZERO;
+  for (const item of w.due) billed = billed.plus(item.interest);
+  const unbilled = w.accrued.plus(earnedPrecomputedInterest(w, d));
+  let deferred = ZERO;
+  for (const p of w.promos) if (p.resolution === "pending") deferred = deferred.plus(p.deferred);
+  return {
+    date: formatIsoDate(d),
+    billed: moneyString(billed),
+    unbilled: moneyString(unbilled),
+    total: moneyString(billed.plus(unbilled)),
+    deferred_pending: moneyString(deferred),
+  };
+}
+
+/**
+ * The interest a daily accrual job posts for `date`: receivable(date) − receivable(date − 1).
+ * Summed over days it equals what servicing closes at each balance change, because both come
+ * from the same spans (a daily job must not close spans itself, or the cents would drift).
+ */
+export function dailyInterestAccrual(state: LoanState, date: IsoDate): string {
+  const today = interestReceivable(state, date);
+  const prevDate = formatIsoDate(addDays(parseIsoDate(date, "date"), -1));
+  const anchor = parseIsoDate(state.accrued_through, "accrued_through");
+  const yesterday = parseIsoDate(prevDate).n >= anchor.n ? interestReceivable(state, prevDate).total : null;
+  if (yesterday === null) return today.unbilled;
+  return moneyString(new Decimal(today.total).minus(yesterday));
+}
