@@ -4,7 +4,7 @@ module.exports = {
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2023", parser: { syntax: "typescript" } } }] },
-  // Integration suites share one nats-server and one MongoDB wire server per worker.
+  // Two workers fit the 2-core machines; each integration file starts its own servers.
   maxWorkers: process.env.JEST_WORKERS || 2,
   testTimeout: 60000,
   reporters: ["default", "<rootDir>/test/support/summary-reporter.js"],

@@ -111,3 +111,15 @@ export function termsArb(opts: TermsOptions): fc.Arbitrary<LoanTerms> {
       return t;
     });
 }
+
+/** The reference loan of the hand-checked tests: 10,000.00 at 12 % over 12 months, 30/360, simple. */
+export const REFERENCE_TERMS: LoanTerms = {
+  program_type: "installment",
+  principal: "10000.00",
+  annual_rate: "0.12",
+  term_months: 12,
+  disbursement_date: "2026-01-01",
+  first_payment_date: "2026-02-01",
+  day_count_convention: "30_360",
+  accrual_method: "simple",
+};

@@ -4,20 +4,12 @@
  */
 import DecimalJs from "decimal.js";
 import { generateSchedule, FinanceInputError, type LoanTerms, type ScheduleRow } from "../../../shared/finance";
+import { REFERENCE_TERMS } from "./arbitraries";
 
 const D = DecimalJs.clone({ precision: 34, rounding: DecimalJs.ROUND_HALF_UP });
 const sum = (rows: ScheduleRow[], k: keyof ScheduleRow) => rows.reduce((s, r) => s.plus(r[k] as string), new D(0)).toFixed(2);
 
-const base: LoanTerms = {
-  program_type: "installment",
-  principal: "10000.00",
-  annual_rate: "0.12",
-  term_months: 12,
-  disbursement_date: "2026-01-01",
-  first_payment_date: "2026-02-01",
-  day_count_convention: "30_360",
-  accrual_method: "simple",
-};
+const base: LoanTerms = REFERENCE_TERMS;
 
 describe("level payment (simple, 30/360)", () => {
   const rows = generateSchedule(base);

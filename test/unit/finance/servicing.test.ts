@@ -32,20 +32,12 @@ import {
   type LoanState,
   type LoanTerms,
 } from "../../../shared/finance";
+import { REFERENCE_TERMS } from "./arbitraries";
 
 const D = DecimalJs.clone({ precision: 34 });
 const ORDER = ["interest", "fees", "principal"];
 
-const base: LoanTerms = {
-  program_type: "installment",
-  principal: "10000.00",
-  annual_rate: "0.12",
-  term_months: 12,
-  disbursement_date: "2026-01-01",
-  first_payment_date: "2026-02-01",
-  day_count_convention: "30_360",
-  accrual_method: "simple",
-};
+const base: LoanTerms = REFERENCE_TERMS;
 
 /** interest + fees + principal + credit = amount, exactly */
 function expectBalanced(a: Allocation): void {
