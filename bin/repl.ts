@@ -8,12 +8,13 @@ import { brokerOptions } from "../moleculer.config";
 import { readConfig } from "../shared/config";
 
 async function main(): Promise<void> {
-  const config = readConfig();
+  // A tool, not a service node: quiet unless LOG_LEVEL asks otherwise.
+  const config = { ...readConfig(), logLevel: process.env.LOG_LEVEL ?? "warn" };
   if (!config.transporter) {
     console.error("set TRANSPORTER to the cluster's NATS, e.g. TRANSPORTER=nats://127.0.0.1:4222 npm run repl");
     process.exit(2);
   }
-  const broker = new ServiceBroker({ ...brokerOptions(config), nodeID: `repl-${process.pid}`, logLevel: "warn" });
+  const broker = new ServiceBroker({ ...brokerOptions(config), nodeID: `repl-${process.pid}`});
   await broker.start();
   await broker.repl();
 }

@@ -12,12 +12,13 @@ import { seedDemoData } from "../shared/seed/seed-demo";
 import { SERVICE_SCHEMAS } from "../services";
 
 async function main(): Promise<void> {
-  const config = readConfig();
+  // A tool, not a service node: quiet unless LOG_LEVEL asks otherwise.
+  const config = { ...readConfig(), logLevel: process.env.LOG_LEVEL ?? "warn" };
   if (!config.transporter && !config.mongoUrl) {
     console.log("[seed] nothing to seed: set TRANSPORTER (a running cluster) or MONGO_URL. `npm start` seeds its embedded database by itself.");
     return;
   }
-  const broker = new ServiceBroker({ ...brokerOptions(config), nodeID: `seed-${process.pid}`, logLevel: "warn" });
+  const broker = new ServiceBroker({ ...brokerOptions(config), nodeID: `seed-${process.pid}`});
   if (!config.transporter) {
     broker.createService(SERVICE_SCHEMAS.programs);
     broker.createService(SERVICE_SCHEMAS.rates);

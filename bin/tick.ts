@@ -15,12 +15,13 @@ async function main(): Promise<void> {
     console.error(`usage: tick <${JOB_NAMES.join("|")}> [YYYY-MM-DD]`);
     process.exit(2);
   }
-  const config = readConfig();
+  // A tool, not a service node: quiet unless LOG_LEVEL asks otherwise.
+  const config = { ...readConfig(), logLevel: process.env.LOG_LEVEL ?? "warn" };
   if (!config.transporter) {
     console.error("TRANSPORTER must point at the cluster's NATS (the tick is run by the scheduler service)");
     process.exit(2);
   }
-  const broker = new ServiceBroker({ ...brokerOptions(config), nodeID: `tick-${job}-${process.pid}`, logLevel: "warn" });
+  const broker = new ServiceBroker({ ...brokerOptions(config), nodeID: `tick-${job}-${process.pid}`});
   await broker.start();
   try {
     await broker.waitForServices(["scheduler"], 60_000);
