@@ -19,7 +19,7 @@ import { Decimal, ZERO } from "../decimal";
 import type { InterestCalculator } from "../periodInterest";
 import { chargedRateOf, promotionalMinimumPayment, promotionForDueDate, type ActivePromotion } from "../promotions";
 import { roundMoney } from "../rounding";
-import type { RawRow } from "./rows";
+import { scheduleRow, type RawRow } from "./rows";
 
 export interface AmortizationInput {
   principal: Decimal;
@@ -131,19 +131,20 @@ export function amortize(input: AmortizationInput): AmortizationResult {
       payment = balance.plus(interest);
     }
     balance = isLast ? ZERO : balance.minus(principal);
-    rows.push({
-      number: input.firstNumber + k - 1,
-      due,
-      payment,
-      principal,
-      interest,
-      balance,
-      negativeAmortization: principal.isNegative() ? principal.neg() : ZERO,
-      interestOnly,
-      rate: hasPromos ? chargedRateOf(promo, contractRate) : contractRate,
-      deferred: hasPromos ? span.deferred : null,
-      deferredCharged: chargedBack,
-    });
+    rows.push(
+      scheduleRow({
+        number: input.firstNumber + k - 1,
+        due,
+        payment,
+        principal,
+        interest,
+        balance,
+        interestOnly,
+        rate: hasPromos ? chargedRateOf(promo, contractRate) : contractRate,
+        deferred: hasPromos ? span.deferred : null,
+        deferredCharged: chargedBack,
+      }),
+    );
     prev = due;
     if (balance.isZero()) break;
   }

@@ -6,7 +6,7 @@ import { interestCalculator } from "../periodInterest";
 import { amortize, type AmortizationResult } from "./amortize";
 import { monthlyDueDates } from "./dueDates";
 import { graduatedSchedule } from "./graduated";
-import type { RawRow } from "./rows";
+import { scheduleRow, type RawRow } from "./rows";
 import type { NormalizedTerms } from "./terms";
 
 export function installmentScheduleRows(t: NormalizedTerms): AmortizationResult {
@@ -60,19 +60,17 @@ export function ruleOf78Rows(t: NormalizedTerms): RawRow[] {
       pay = balance.plus(interest);
     }
     balance = balance.minus(principal);
-    rows.push({
-      number: k,
-      due: dues[k - 1],
-      payment: pay,
-      principal,
-      interest,
-      balance,
-      negativeAmortization: principal.isNegative() ? principal.neg() : ZERO,
-      interestOnly: false,
-      rate: t.rate,
-      deferred: null,
-      deferredCharged: null,
-    });
+    rows.push(
+      scheduleRow({
+        number: k,
+        due: dues[k - 1],
+        payment: pay,
+        principal,
+        interest,
+        balance,
+        rate: t.rate,
+      }),
+    );
     if (balance.isZero()) break;
   }
   return rows;

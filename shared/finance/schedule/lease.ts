@@ -6,10 +6,9 @@
  * lease whose rounded rent reaches R early ends there).
  */
 import { leasePayment } from "../annuity";
-import { ZERO } from "../decimal";
 import { roundMoney } from "../rounding";
 import { monthlyDueDates } from "./dueDates";
-import type { RawRow } from "./rows";
+import { scheduleRow, type RawRow } from "./rows";
 import type { NormalizedTerms } from "./terms";
 
 export function leaseRows(t: NormalizedTerms): RawRow[] {
@@ -28,19 +27,17 @@ export function leaseRows(t: NormalizedTerms): RawRow[] {
       payment = principal.plus(interest);
     }
     balance = balance.minus(principal);
-    rows.push({
-      number: k,
-      due: dues[k - 1],
-      payment,
-      principal,
-      interest,
-      balance,
-      negativeAmortization: principal.isNegative() ? principal.neg() : ZERO,
-      interestOnly: false,
-      rate: t.rate,
-      deferred: null,
-      deferredCharged: null,
-    });
+    rows.push(
+      scheduleRow({
+        number: k,
+        due: dues[k - 1],
+        payment,
+        principal,
+        interest,
+        balance,
+        rate: t.rate,
+      }),
+    );
     if (balance.eq(t.residual)) break;
   }
   return rows;

@@ -18,6 +18,19 @@ export interface RawRow {
   deferredCharged: Decimal | null;
 }
 
+/** A row of a schedule; principal below zero is negative amortisation, shown as such (DESIGN §3). */
+export function scheduleRow(
+  r: Omit<RawRow, "negativeAmortization" | "interestOnly" | "deferred" | "deferredCharged"> & Partial<Pick<RawRow, "interestOnly" | "deferred" | "deferredCharged">>,
+): RawRow {
+  return {
+    ...r,
+    negativeAmortization: r.principal.isNegative() ? r.principal.neg() : ZERO,
+    interestOnly: r.interestOnly ?? false,
+    deferred: r.deferred ?? null,
+    deferredCharged: r.deferredCharged ?? null,
+  };
+}
+
 export function toWireRows(rows: readonly RawRow[], withDeferred: boolean): ScheduleRow[] {
   const out = new Array<ScheduleRow>(rows.length);
   let lastRate: Decimal | null = null;
