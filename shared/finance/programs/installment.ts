@@ -2,25 +2,28 @@
 import { parseIsoDate } from "../dates";
 import { installmentScheduleRows } from "../schedule/installment";
 import { toWireRows } from "../schedule/rows";
-import { normalizeTerms } from "../schedule/terms";
+import { normalizeTerms, type NormalizedTerms } from "../schedule/terms";
 import { openLoanState } from "../servicing/openLoan";
 import { payoffOfWorking } from "../servicing/payoff";
 import { loadState } from "../servicing/working";
 import type { LendingProgram } from "./lendingProgram";
 import { applyPaymentWithPolicy, checkProgramType } from "./lendingProgram";
 
+/** The schedule in wire form; deferred-interest columns only when such a promotion applies. */
+function wireRows(t: NormalizedTerms) {
+  return toWireRows(installmentScheduleRows(t).rows, t.promos.some((p) => p.promo_type === "deferred_interest"));
+}
+
 export const installmentProgram: LendingProgram = {
   programType: "installment",
   generateSchedule(terms) {
     checkProgramType(terms, "installment");
-    const t = normalizeTerms(terms);
-    return toWireRows(installmentScheduleRows(t).rows, t.promos.some((p) => p.promo_type === "deferred_interest"));
+    return wireRows(normalizeTerms(terms));
   },
   openLoan(terms, options) {
     checkProgramType(terms, "installment");
     const t = normalizeTerms(terms);
-    const rows = toWireRows(installmentScheduleRows(t).rows, t.promos.some((p) => p.promo_type === "deferred_interest"));
-    return openLoanState(t, rows, options);
+    return openLoanState(t, wireRows(t), options);
   },
   applyPayment(state, payment, allocationOrder) {
     // DESIGN §3: the remainder after amounts due reduces principal; paying everything closes the loan

@@ -19,7 +19,31 @@ import { Decimal, ZERO } from "../decimal";
 import type { InterestCalculator } from "../periodInterest";
 import { chargedRateOf, promotionalMinimumPayment, promotionForDueDate, type ActivePromotion } from "../promotions";
 import { roundMoney } from "../rounding";
+import { interestCalculator } from "../periodInterest";
+import { monthlyDueDates } from "./dueDates";
 import { scheduleRow, type RawRow } from "./rows";
+import type { NormalizedTerms } from "./terms";
+
+/**
+ * The amortization of a loan's own terms: monthly dues from first_payment_date, interest by its
+ * day count, accrual method and promotions. Schedules vary only the fields in `overrides`.
+ */
+export function amortizationInputFor(t: NormalizedTerms, overrides: Partial<AmortizationInput> = {}): AmortizationInput {
+  return {
+    principal: t.principal,
+    start: t.disbursement,
+    dues: monthlyDueDates(t.firstPayment, t.n),
+    firstNumber: 1,
+    interest: interestCalculator(t.method, t.dc, t.rate, t.promos),
+    method: t.method,
+    dc: t.dc,
+    contractRate: t.rate,
+    promos: t.promos,
+    interestOnlyRows: 0,
+    amortizationPeriods: t.n,
+    ...overrides,
+  };
+}
 
 export interface AmortizationInput {
   principal: Decimal;

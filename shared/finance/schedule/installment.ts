@@ -2,8 +2,7 @@
 import { ruleOf78FinanceCharge, ruleOf78PeriodInterest } from "../accrual";
 import { levelPayment } from "../annuity";
 import { ZERO } from "../decimal";
-import { interestCalculator } from "../periodInterest";
-import { amortize, type AmortizationResult } from "./amortize";
+import { amortize, amortizationInputFor, type AmortizationResult } from "./amortize";
 import { monthlyDueDates } from "./dueDates";
 import { graduatedSchedule } from "./graduated";
 import { scheduleRow, type RawRow } from "./rows";
@@ -11,20 +10,10 @@ import type { NormalizedTerms } from "./terms";
 
 export function installmentScheduleRows(t: NormalizedTerms): AmortizationResult {
   if (t.method.precomputed) return { rows: ruleOf78Rows(t), waivedDeferred: ZERO };
-  const dues = monthlyDueDates(t.firstPayment, t.n);
-  const base = {
-    principal: t.principal,
-    start: t.disbursement,
-    dues,
-    firstNumber: 1,
-    interest: interestCalculator(t.method, t.dc, t.rate, t.promos),
-    method: t.method,
-    dc: t.dc,
-    contractRate: t.rate,
-    promos: t.promos,
+  const base = amortizationInputFor(t, {
     interestOnlyRows: t.interestOnlyMonths,
     amortizationPeriods: t.balloonMonths ?? t.n,
-  };
+  });
   if (t.graduatedStep !== null && t.graduatedStepMonths !== null) {
     return graduatedSchedule(base, {
       step: t.graduatedStep,
