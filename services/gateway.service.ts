@@ -29,8 +29,6 @@ const GatewayService: ServiceSchema<any> = {
   settings: {
     port: config.port,
     ip: process.env.GATEWAY_HOST ?? "0.0.0.0",
-    // Request ids travel to every service and come back in X-Request-Id.
-    use: [],
     routes: [
       {
         path: "/api/v1",
