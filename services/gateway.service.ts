@@ -40,6 +40,11 @@ const GatewayService: ServiceSchema<any> = {
         authorization: true,
         bodyParsers: { json: { strict: true, limit: "1MB" }, urlencoded: false },
         callOptions: { timeout: 30_000 },
+        // DESIGN.md §7: a payment's idempotency key may come as a header instead of a body field.
+        onBeforeCall(_ctx: Context<unknown, Record<string, unknown>>, _route: unknown, req: Req) {
+          const key = req.headers["idempotency-key"];
+          if (typeof key === "string") _ctx.meta.idempotencyKey = key;
+        },
         onError(this: any, req: Req, res: ServerResponse, err: Error) {
           this.sendErrorBody(req, res, err);
         },

@@ -53,7 +53,8 @@ const productRanges = (p: Record<string, any>) => [
 export const createProductParams = { $$strict: true, ...productFields, name: withCrossFieldCheck(productFields.name, productRanges) };
 export const patchProductParams = { id: objectId, ...patchParams(productFields, ["program_id", "is_active"]) };
 
-export const FEE_TYPES = ["origination", "late", "nsf", "annual", "prepayment", "statement", "modification", "return"] as const;
+export { FEE_TYPES } from "../../shared/contracts/programs";
+import { FEE_TYPES } from "../../shared/contracts/programs";
 export const feeRule = {
   type: "object",
   strict: true,

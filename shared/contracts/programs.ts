@@ -67,3 +67,6 @@ export interface EffectiveProductConfig {
   program_version: number;
   product_version: number;
 }
+
+/** Fee types a fee schedule may price (seed 003 Fee Management) and a loan may be charged. */
+export const FEE_TYPES = ["origination", "late", "nsf", "annual", "prepayment", "statement", "modification", "return"] as const;

@@ -48,10 +48,12 @@ export {
   type RateResetResult,
 } from "./servicing/variableRate";
 export { projectRemainingSchedule } from "./servicing/projection";
-export { accruedInterestBetween, dailyInterestAccrual, interestReceivable, type InterestReceivable } from "./servicing/interestQueries";
+export { accruedInterestBetween, dailyInterestAccrual, interestReceivable, stateOn, type InterestReceivable } from "./servicing/interestQueries";
 export { availableCredit, drawOnLine, generateStatement, type DrawResult, type Statement } from "./servicing/lineOfCredit";
 export { buyOutLease, leaseBuyoutQuote, returnLeaseAsset } from "./servicing/lease";
 export { residualFromPercent } from "./servicing/leaseTerms";
+export { refundCredit } from "./servicing/creditRefund";
+export { accrualTrail, type AccrualTrail, type AccrualDay, type AccrualSpan } from "./servicing/accrualTrail";
 export { replayLedger, type LedgerEvent, type ReplayStep } from "./servicing/replay";
 export { moic, weightedAverageRate, snapshotMetrics, vintageOf, type LoanMetricInput, type PortfolioCashFlow, type SnapshotMetrics, type BucketMetrics } from "./portfolio/metrics";
 export {

@@ -7,6 +7,7 @@ import { parseIsoDate } from "../dates";
 import { FinanceInputError } from "../errors";
 import { lendingProgramFor } from "../programs";
 import type { DecimalInput, IsoDate, LoanState } from "../types";
+import { refundCredit } from "./creditRefund";
 import { assessFee } from "./fees";
 import { drawOnLine, generateStatement } from "./lineOfCredit";
 import { resetVariableRate, type RateResetInput } from "./variableRate";
@@ -15,6 +16,7 @@ export type LedgerEvent =
   | { type: "payment"; date: IsoDate; amount: DecimalInput; id?: string }
   | { type: "fee"; date: IsoDate; amount: DecimalInput; fee_type: string; id?: string }
   | { type: "draw"; date: IsoDate; amount: DecimalInput; id?: string }
+  | { type: "credit_refund"; date: IsoDate; amount: DecimalInput; id?: string }
   | { type: "statement"; date: IsoDate; due_date?: IsoDate | null; id?: string }
   | ({ type: "rate_reset"; date: IsoDate; id?: string } & Omit<RateResetInput, "reset_date">);
 
@@ -48,6 +50,12 @@ export function replayLedger(opening: LoanState, events: readonly LedgerEvent[],
       }
       case "draw": {
         const r = drawOnLine(state, event);
+        state = r.state;
+        result = r;
+        break;
+      }
+      case "credit_refund": {
+        const r = refundCredit(state, event);
         state = r.state;
         result = r;
         break;

@@ -1,0 +1,294 @@
+/**
+ * The one place that writes a loan (DESIGN.md §1, STYLE.md): every money mutation is
+ *
+ *   1. read the loan (an `_id` lookup) and finish any mutation a crash left half done;
+ *   2. answer from the idempotency record when the key was seen (409 when its body differs);
+ *   3. compute the new state (pure, in operations.ts) and write it in ONE version-guarded update
+ *      of the loan document, together with the mutation's side writes as `pending`;
+ *   4. perform the side writes — ledger entries, modifications, the idempotency record, outbox
+ *      events — each keyed by an id fixed in step 3, so doing them twice writes them once;
+ *   5. clear `pending`.
+ *
+ * A crash after 3 leaves `pending` on the loan: the next request on the loan, a retry with the
+ * same key, or the start-up sweep finishes it. Mutations of one loan are queued in process and
+ * guarded by the version across processes (a lost race re-reads and recomputes).
+ */
+import { randomBytes } from "node:crypto";
+import type { Model } from "mongoose";
+import { ConflictError, NotFoundError } from "../../shared/errors";
+import { failpoint } from "../../shared/runtime/failpoints";
+import type { Installment, LoanState } from "../../shared/finance";
+import { isDuplicateKey } from "../../shared/db/crud";
+
+export interface LedgerDoc {
+  _id: string;
+  loan_id: string;
+  seq: number;
+  type: string;
+  trade_date: string;
+  amount: string;
+  components: Record<string, string>;
+  status: "booked" | "reversed";
+  cash_class: string | null;
+  reverses: string | null;
+  reversed_by: string | null;
+  rebooked_from: string | null;
+  idempotency_key: string | null;
+  allocation: unknown;
+  fee_type: string | null;
+  booked_at: string;
+  actor: string | null;
+}
+
+export interface SideWrites {
+  transactions?: LedgerDoc[];
+  transactionUpdates?: { _id: string; set: Record<string, unknown> }[];
+  modifications?: { _id: string; seq: number; record: unknown }[];
+  promotions?: { _id: string; seq: number; record: unknown }[];
+  statements?: { _id: string; seq: number; record: unknown }[];
+  events: { subject: string; id: string; payload: unknown }[];
+}
+
+export interface PendingMutation extends SideWrites {
+  id: string;
+  kind: string;
+  response: unknown;
+  idempotency?: { key: string; hash: string } | null;
+}
+
+/** What an operation returns: the loan fields to set, a new schedule if any, side writes, answer. */
+export interface MutationPlan extends SideWrites {
+  kind: string;
+  set: Record<string, unknown>;
+  /** The full installment list of a new schedule; the loan's `schedule_ref` then points at it. */
+  schedule?: { installments: Installment[]; opening_state?: unknown } | null;
+  response: unknown;
+}
+
+/** The loan as operations see it: the stored document plus its state with installments. */
+export interface LoadedLoan {
+  doc: any;
+  state: LoanState | null;
+}
+
+export interface StoreModels {
+  loans: Model<any>;
+  loan_schedules: Model<any>;
+  loan_transactions: Model<any>;
+  loan_idempotency: Model<any>;
+  loan_modifications: Model<any>;
+  loan_promotions: Model<any>;
+  loan_statements: Model<any>;
+}
+
+type Publish = (subject: string, id: string, payload: unknown) => Promise<void>;
+
+/** Immutable schedule documents, cached by id (they never change once written). */
+class ScheduleCache {
+  private readonly map = new Map<string, Installment[]>();
+  constructor(private readonly max = 5000) {}
+  get(id: string): Installment[] | undefined {
+    return this.map.get(id);
+  }
+  set(id: string, rows: Installment[]): void {
+    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
+    this.map.set(id, rows);
+  }
+}
+
+export class LoanStore {
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly schedules = new ScheduleCache();
+
+  constructor(
+    private readonly models: StoreModels,
+    private readonly publish: Publish,
+    private readonly maxAttempts = 20,
+  ) {}
+
+  /** The loan document (404 when absent), its half-done mutation finished first. */
+  async read(loanId: string): Promise<any> {
+    const doc = await this.models.loans.findById(loanId).lean();
+    if (!doc) throw new NotFoundError("loan", loanId);
+    if (doc.pending) {
+      await this.finish(loanId, doc.pending);
+      doc.pending = null;
+    }
+    return doc;
+  }
+
+  async load(loanId: string): Promise<LoadedLoan> {
+    const doc = await this.read(loanId);
+    return { doc, state: await this.stateOf(doc) };
+  }
+
+  /** The engine state of a stored loan, with the installments still to bill. */
+  async stateOf(doc: any): Promise<LoanState | null> {
+    if (!doc.state) return null;
+    const installments = doc.schedule_ref ? await this.installments(doc.schedule_ref.id) : [];
+    const remaining = doc.schedule_ref?.remaining ?? 0;
+    return { ...doc.state, installments: installments.slice(installments.length - remaining) };
+  }
+
+  async openingState(doc: any): Promise<LoanState> {
+    const id = doc.opening_ref.id;
+    const sched = await this.models.loan_schedules.findById(id).lean();
+    if (!sched) throw new Error(`opening schedule ${id} of loan ${doc._id} is missing`);
+    return { ...(sched as any).opening_state, installments: (sched as any).installments };
+  }
+
+  async installments(scheduleId: string): Promise<Installment[]> {
+    const cached = this.schedules.get(scheduleId);
+    if (cached) return cached;
+    const sched: any = await this.models.loan_schedules.findById(scheduleId).lean();
+    if (!sched) throw new Error(`schedule ${scheduleId} is missing`);
+    this.schedules.set(scheduleId, sched.installments);
+    return sched.installments;
+  }
+
+  /** The answer a finished idempotent request gave, or null; 409 when the key came with another body. */
+  async remembered(loanId: string, key: string, hash: string): Promise<unknown | null> {
+    const rec: any = await this.models.loan_idempotency.findById(`${loanId}:${key}`).lean();
+    if (!rec) return null;
+    if (rec.hash !== hash) {
+      throw new ConflictError(`idempotency key '${key}' was used with a different request`, { idempotency_key: key });
+    }
+    return rec.response;
+  }
+
+  /**
+   * Runs `plan` against the current loan and commits it (steps 1–5 above). `plan` is called again
+   * when another writer got there first, so it must be a function of the loan it is given.
+   */
+  mutate<T>(
+    loanId: string,
+    plan: (loan: LoadedLoan) => MutationPlan | Promise<MutationPlan>,
+    idempotency?: { key: string; hash: string } | null,
+  ): Promise<{ response: T; replayed: boolean }> {
+    const previous = this.queues.get(loanId) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.attempt<T>(loanId, plan, idempotency ?? null));
+    const tail = run.catch(() => undefined);
+    this.queues.set(loanId, tail);
+    void tail.then(() => {
+      if (this.queues.get(loanId) === tail) this.queues.delete(loanId);
+    });
+    return run;
+  }
+
+  private async attempt<T>(loanId: string, plan: (loan: LoadedLoan) => MutationPlan | Promise<MutationPlan>, idem: { key: string; hash: string } | null) {
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const loaded = await this.load(loanId);
+      if (idem) {
+        const earlier = await this.remembered(loanId, idem.key, idem.hash);
+        if (earlier !== null) return { response: earlier as T, replayed: true };
+      }
+      const p = await plan(loaded);
+      const version = loaded.doc.version as number;
+      const set: Record<string, unknown> = { ...p.set };
+      let scheduleBase = loaded.doc.schedule_ref;
+      if (p.schedule) {
+        // A new opening schedule (disbursement, or a promotion that re-plans the loan from the start).
+        const n = (loaded.doc.schedule_ref?.n ?? 0) + 1;
+        const id = scheduleId(loanId, n);
+        await this.models.loan_schedules.replaceOne(
+          { _id: id },
+          { _id: id, loan_id: loanId, installments: p.schedule.installments, opening_state: p.schedule.opening_state ?? null },
+          { upsert: true },
+        );
+        scheduleBase = { id, n, remaining: p.schedule.installments.length };
+        set.schedule_ref = scheduleBase;
+        if (p.schedule.opening_state) set.opening_ref = { id };
+      }
+      if (set.state) {
+        const state = set.state as LoanState;
+        set.schedule_ref = await this.refFor(loanId, scheduleBase, state);
+        const { installments: _rows, ...rest } = state;
+        set.state = rest;
+      }
+      const pending: PendingMutation = {
+        id: `${loanId}:v${version + 1}`,
+        kind: p.kind,
+        response: p.response,
+        idempotency: idem,
+        transactions: p.transactions,
+        transactionUpdates: p.transactionUpdates,
+        modifications: p.modifications,
+        promotions: p.promotions,
+        statements: p.statements,
+        events: p.events,
+      };
+      const res = await this.models.loans.updateOne({ _id: loanId, version }, { $set: { ...set, pending, version: version + 1 } });
+      if (res.matchedCount === 0) continue; // another process wrote first: recompute on its result
+      failpoint("loans.after-loan-write");
+      await this.finish(loanId, pending);
+      return { response: p.response as T, replayed: false };
+    }
+    throw new ConflictError(`loan ${loanId} is changing too fast; retry`, { loan_id: loanId });
+  }
+
+  /**
+   * The schedule reference for a state whose installments are a suffix of the loan's current
+   * schedule (billing only moves forward through it). Anything else is a new schedule.
+   */
+  private async refFor(loanId: string, ref: { id: string; n: number } | null, state: LoanState): Promise<unknown> {
+    const rows = state.installments ?? [];
+    if (ref) {
+      const current = await this.installments(ref.id);
+      const offset = current.length - rows.length;
+      if (offset >= 0 && rows.every((r, i) => sameInstallment(r, current[offset + i]))) return { id: ref.id, n: ref.n, remaining: rows.length };
+    }
+    const n = (ref?.n ?? 0) + 1;
+    const id = scheduleId(loanId, n);
+    await this.models.loan_schedules.replaceOne({ _id: id }, { _id: id, loan_id: loanId, installments: rows, opening_state: null }, { upsert: true });
+    return { id, n, remaining: rows.length };
+  }
+
+  /** Step 4–5: the side writes of a committed mutation. Safe to run any number of times. */
+  async finish(loanId: string, pending: PendingMutation): Promise<void> {
+    const m = this.models;
+    await Promise.all([
+      insertAll(m.loan_transactions, pending.transactions),
+      insertAll(m.loan_modifications, pending.modifications?.map((d) => ({ ...d, loan_id: loanId }))),
+      insertAll(m.loan_promotions, pending.promotions?.map((d) => ({ ...d, loan_id: loanId }))),
+      insertAll(m.loan_statements, pending.statements?.map((d) => ({ ...d, loan_id: loanId }))),
+    ]);
+    if (pending.transactionUpdates?.length) {
+      await m.loan_transactions.bulkWrite(pending.transactionUpdates.map((u) => ({ updateOne: { filter: { _id: u._id }, update: { $set: u.set } } })) as any);
+    }
+    if (pending.idempotency) {
+      await insertAll(m.loan_idempotency, [{ _id: `${loanId}:${pending.idempotency.key}`, loan_id: loanId, hash: pending.idempotency.hash, response: pending.response, created_at: new Date().toISOString() }]);
+    }
+    for (const e of pending.events) await this.publish(e.subject, e.id, e.payload);
+    await m.loans.updateOne({ _id: loanId, "pending.id": pending.id }, { $set: { pending: null } });
+  }
+
+  /** Finishes every mutation a crash left behind (start-up and a periodic sweep). */
+  async sweep(): Promise<number> {
+    const stuck = await this.models.loans.find({ pending: { $ne: null } }, { _id: 1, pending: 1 }).lean();
+    for (const doc of stuck) await this.finish(String(doc._id), (doc as any).pending);
+    return stuck.length;
+  }
+}
+
+function sameInstallment(a: Installment, b: Installment | undefined): boolean {
+  return !!b && a.number === b.number && a.due_date === b.due_date && a.payment === b.payment && (a.interest ?? null) === (b.interest ?? null) && !!a.interest_only === !!b.interest_only;
+}
+
+async function insertAll(model: Model<any>, docs: unknown[] | undefined): Promise<void> {
+  if (!docs?.length) return;
+  try {
+    await model.insertMany(docs, { ordered: false });
+  } catch (err: any) {
+    // A retry finds some or all of its documents written already: that is the point.
+    const writeErrors: any[] = err?.writeErrors ?? (isDuplicateKey(err) ? [err] : null);
+    if (!writeErrors || !writeErrors.every((e) => isDuplicateKey(e?.err ?? e))) throw err;
+  }
+}
+
+/**
+ * Schedule documents are written before the loan write that points at them, so two writers racing
+ * on one version must not share an id: the loser's document stays an unreferenced orphan.
+ */
+function scheduleId(loanId: string, n: number): string {
+  return `${loanId}:${n}:${randomBytes(4).toString("hex")}`;
+}
