@@ -72,7 +72,19 @@ export function accrualTrail(opening: LoanState, events: readonly LedgerEvent[],
   const method = accrualMethodFor(opening.accrual_method);
   const base: AccrualTrail = { from, to, day_count_convention: dc.name, accrual_method: method.name, days: [], spans: [], total_charged: "0.00" };
   if (method.precomputed || opening.payment_plan === "lease") {
-    return { ...base, note: "interest is precomputed per installment (rule of 78 or lease rent), not accrued by day: see the schedule" };
+    // Rule of 78 and lease rent: each installment's interest is fixed when the loan opens
+    // (sum of digits, or rent at the lease's periodic rate); nothing accrues by day.
+    let prevDue = opening.disbursement_date;
+    let total = ZERO;
+    for (const inst of opening.installments) {
+      if (inst.due_date > from && prevDue <= to) {
+        const charged = new Decimal(inst.interest ?? "0");
+        base.spans.push({ start: prevDue, end: inst.due_date, principal_balance: "", annual_rate: opening.annual_rate, unrounded: charged.toFixed(12), charged: moneyString(charged), closed_by: `installment ${inst.number} (precomputed)` });
+        total = total.plus(charged);
+      }
+      prevDue = inst.due_date;
+    }
+    return { ...base, total_charged: moneyString(total), note: method.precomputed ? "rule of 78: installment k carries F·(n−k+1)/(n(n+1)/2) of the finance charge F; nothing accrues by day" : "lease: each rent's interest is round(b·i) at the lease's periodic rate; nothing accrues by day" };
   }
 
   // Boundaries: every date the engine closes a span.
