@@ -18,7 +18,7 @@ import { MongoMixin, type MongoVars } from "../shared/db/mongo.mixin";
 import { paginationParams } from "../shared/db/pagination";
 import { BusinessRuleError } from "../shared/errors";
 import { DurableEventsMixin } from "../shared/events/durable-events.mixin";
-import { DAILY_JOBS, JOB_NAMES, SchedulerEvents, type DailyJob, type TickEvent } from "../shared/contracts/scheduler";
+import { CHAIN, JOB_NAMES, SchedulerEvents, type DailyJob, type TickEvent } from "../shared/contracts/scheduler";
 import { businessToday, datesAfter, isPastTimeOfDay } from "../shared/runtime/business-date";
 import { dateWindowParams, isoDate, oneOf } from "../shared/validation/fields";
 import { tickSchema } from "./scheduler/models";
@@ -104,7 +104,7 @@ const SchedulerService: TypedServiceSchema<Vars, Methods> = {
       const emitted: string[] = [];
       for (const job of JOB_NAMES) {
         // Before the job's time of day, the latest tick due is yesterday's.
-        const due = isPastTimeOfDay(zone, DAILY_JOBS[job].at) ? today : previousDay(today);
+        const due = isPastTimeOfDay(zone, CHAIN.find((c) => c.job === job)!.notBefore) ? today : previousDay(today);
         const last = await this.models.ticks.findOne({ job }).sort({ business_date: -1 }).lean();
         const start = last?.business_date ?? previousDay(due);
         const dates = datesAfter(start, due).slice(-MAX_CATCH_UP_DAYS);

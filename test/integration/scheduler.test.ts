@@ -47,8 +47,8 @@ it("emits a tick once per job and business date, however often it is asked for",
   expect(again).toMatchObject({ tick_id: `snapshots:${date}`, duplicate: true });
   await eventually(() => ticks.some((t) => t.id === `snapshots:${date}`));
   // Give a doubled delivery every chance to show up: a later tick is delivered after it.
-  await broker.call("scheduler.runTick", { job: "auto_assign", business_date: date });
-  await eventually(() => ticks.some((t) => t.id === `auto_assign:${date}`));
+  await broker.call("scheduler.runTick", { job: "tapes", business_date: date });
+  await eventually(() => ticks.some((t) => t.id === `tapes:${date}`));
   expect(ticks.filter((t) => t.id === `snapshots:${date}`)).toHaveLength(1);
   expect(ticks.find((t) => t.id === `snapshots:${date}`)!.payload).toMatchObject({ job: "snapshots", business_date: date, trigger: "admin" });
 });
@@ -61,14 +61,14 @@ it("refuses a tick for a future business date", async () => {
 it("catches up the days a job missed, oldest first, up to its last due day", async () => {
   const today = businessToday(tz);
   const threeAgo = DateTime.fromISO(today).minus({ days: 3 }).toISODate()!;
-  await broker.call("scheduler.runTick", { job: "rate_reset", business_date: threeAgo });
+  await broker.call("scheduler.runTick", { job: "auto_assign", business_date: threeAgo });
   const result: any = await broker.call("scheduler.catchUp");
-  const rateResets = result.emitted.filter((id: string) => id.startsWith("rate_reset:"));
-  // rate_reset runs at 02:00: before that, yesterday is the last due day.
-  const dueToday = DateTime.now().setZone(tz).hour >= 2;
-  const expected = [2, 1, ...(dueToday ? [0] : [])].map((n) => `rate_reset:${DateTime.fromISO(today).minus({ days: n }).toISODate()}`);
-  expect(rateResets).toEqual(expected);
-  const list: any = await broker.call("scheduler.listTicks", { job: "rate_reset", limit: 10, offset: 0 });
+  const autoAssigns = result.emitted.filter((id: string) => id.startsWith("auto_assign:"));
+  // auto_assign runs at 05:00: before that, yesterday is the last due day.
+  const dueToday = DateTime.now().setZone(tz).hour >= 5;
+  const expected = [2, 1, ...(dueToday ? [0] : [])].map((n) => `auto_assign:${DateTime.fromISO(today).minus({ days: n }).toISODate()}`);
+  expect(autoAssigns).toEqual(expected);
+  const list: any = await broker.call("scheduler.listTicks", { job: "auto_assign", limit: 10, offset: 0 });
   expect(list.items.map((t: any) => t.business_date)).toEqual([...expected].reverse().map((id) => id.split(":")[1]).concat(threeAgo));
   // Asked again, nothing new is due.
   const again: any = await broker.call("scheduler.catchUp");
