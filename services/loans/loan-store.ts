@@ -183,40 +183,7 @@ export class LoanStore {
         if (earlier !== null) return { response: earlier as T, replayed: true };
       }
       const p = await plan(loaded);
-      const version = loaded.doc.version as number;
-      const set: Record<string, unknown> = { ...p.set };
-      let scheduleBase = loaded.doc.schedule_ref;
-      if (p.schedule) {
-        // A new opening schedule (disbursement, or a promotion that re-plans the loan from the start).
-        const n = (loaded.doc.schedule_ref?.n ?? 0) + 1;
-        const id = scheduleId(loanId, n);
-        await this.models.loan_schedules.replaceOne(
-          { _id: id },
-          { _id: id, loan_id: loanId, installments: p.schedule.installments, opening_state: p.schedule.opening_state ?? null },
-          { upsert: true },
-        );
-        scheduleBase = { id, n, remaining: p.schedule.installments.length };
-        set.schedule_ref = scheduleBase;
-        if (p.schedule.opening_state) set.opening_ref = { id };
-      }
-      if (set.state) {
-        const state = set.state as LoanState;
-        set.schedule_ref = await this.refFor(loanId, scheduleBase, state);
-        const { installments: _rows, ...rest } = state;
-        set.state = rest;
-      }
-      const pending: PendingMutation = {
-        id: `${loanId}:v${version + 1}`,
-        kind: p.kind,
-        response: p.response,
-        idempotency: idem,
-        transactions: p.transactions,
-        transactionUpdates: p.transactionUpdates,
-        modifications: p.modifications,
-        promotions: p.promotions,
-        statements: p.statements,
-        events: p.events,
-      };
+      const { version, set, pending } = await this.prepare(loanId, loaded, p, idem);
       const res = await this.models.loans.updateOne({ _id: loanId, version }, { $set: { ...set, pending, version: version + 1 } });
       if (res.matchedCount === 0) continue; // another process wrote first: recompute on its result
       failpoint("loans.after-loan-write");
@@ -224,6 +191,49 @@ export class LoanStore {
       return { response: p.response as T, replayed: false };
     }
     throw new ConflictError(`loan ${loanId} is changing too fast; retry`, { loan_id: loanId });
+  }
+
+  /**
+   * Step 3 without the write: the loan fields to `$set` (schedule documents written first) and the
+   * pending mutation. The close of business prepares a whole chunk this way and writes it in one
+   * bulk write, each update still guarded by its loan's version.
+   */
+  async prepare(loanId: string, loaded: LoadedLoan, p: MutationPlan, idem: { key: string; hash: string } | null = null) {
+    const version = loaded.doc.version as number;
+    const set: Record<string, unknown> = { ...p.set };
+    let scheduleBase = loaded.doc.schedule_ref;
+    if (p.schedule) {
+      // A new opening schedule (disbursement, or a promotion that re-plans the loan from the start).
+      const n = (loaded.doc.schedule_ref?.n ?? 0) + 1;
+      const id = scheduleId(loanId, n);
+      await this.models.loan_schedules.replaceOne(
+        { _id: id },
+        { _id: id, loan_id: loanId, installments: p.schedule.installments, opening_state: p.schedule.opening_state ?? null },
+        { upsert: true },
+      );
+      scheduleBase = { id, n, remaining: p.schedule.installments.length };
+      set.schedule_ref = scheduleBase;
+      if (p.schedule.opening_state) set.opening_ref = { id };
+    }
+    if (set.state) {
+      const state = set.state as LoanState;
+      set.schedule_ref = await this.refFor(loanId, scheduleBase, state);
+      const { installments: _rows, ...rest } = state;
+      set.state = rest;
+    }
+    const pending: PendingMutation = {
+      id: `${loanId}:v${version + 1}`,
+      kind: p.kind,
+      response: p.response,
+      idempotency: idem,
+      transactions: p.transactions,
+      transactionUpdates: p.transactionUpdates,
+      modifications: p.modifications,
+      promotions: p.promotions,
+      statements: p.statements,
+      events: p.events,
+    };
+    return { version, set, pending };
   }
 
   /**

@@ -59,7 +59,14 @@ export const loanSchema = new Schema(
     portfolio_id: { type: String, default: null },
     investor_id: { type: String, default: null },
     ownership_version: { type: Mixed, default: {} },
+    /** Close of business (DESIGN.md §8): the date closed through, what it fined, when it resets. */
     closed_through: { type: String, default: null },
+    close_chunk: { type: String, default: null },
+    close_error: { type: Mixed, default: null },
+    late_fees: { type: [String], default: [] },
+    next_reset_date: { type: String, default: null },
+    next_statement_date: { type: String, default: null },
+    bucket_history: { type: [Mixed], default: [] },
     status_history: { type: [Mixed], default: [] },
     pending: { type: Mixed, default: null },
     version: { type: Number, default: 1 },
@@ -104,3 +111,8 @@ export const loanExternalIdSchema = new Schema({ _id: String, loan_id: String },
 export const loanModificationSchema = new Schema({ _id: String, loan_id: String, seq: Number, record: Mixed }, { minimize: false, versionKey: false });
 export const loanPromotionSchema = new Schema({ _id: String, loan_id: String, seq: Number, record: Mixed }, { minimize: false, versionKey: false });
 export const loanStatementSchema = new Schema({ _id: String, loan_id: String, seq: Number, record: Mixed }, { minimize: false, versionKey: false });
+
+/** Close-of-business bookkeeping: one run per business date, its work units (leased), its chunks. */
+export const closeRunSchema = new Schema({ _id: String, business_date: String, status: String, started_at: Date, completed_at: Date, counts: Mixed, units: Number }, { minimize: false, versionKey: false });
+export const closeUnitSchema = new Schema({ _id: String, business_date: String, unit: Number, owner: String, expires_at: Date, done: Boolean, counts: Mixed, chunks: Number }, { minimize: false, versionKey: false });
+export const closeChunkSchema = new Schema({ _id: String, business_date: String, unit: Number, chunk: Number, loans: [Mixed], announced: Boolean }, { minimize: false, versionKey: false });

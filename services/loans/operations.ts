@@ -16,6 +16,7 @@ import {
 import { loanTermsAt, type CreateLoanRequest } from "../../shared/loans/origination";
 import { allocationComponents, replayChanges, replayFromLedger, type ReplayInput } from "../../shared/loans/ledger-replay";
 import { canDo, type LoanOperation } from "../../shared/loans/status";
+import { firstResetDate, firstStatementDate } from "../../shared/loans/close-of-business";
 import { change, nextSeqs, type OpContext } from "./change";
 import type { LedgerDoc, LoadedLoan, MutationPlan } from "./loan-store";
 import { componentsOf, ledgerDoc, transactionView } from "./loan-views";
@@ -75,6 +76,10 @@ export function disburse(loaded: LoadedLoan, input: { date: string; annual_rate:
       origination_date: input.date,
       maturity_date: rows.length ? rows[rows.length - 1].due_date : null,
       ledger_seq: tx ? seq : doc.ledger_seq,
+      next_reset_date: firstResetDate(doc.config, input.date),
+      next_statement_date: firstStatementDate(doc.config, input.date),
+      late_fees: [],
+      closed_through: null,
     },
     disbursed: tx ? amount : 0,
     transactions: tx ? [tx] : [],
