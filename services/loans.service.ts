@@ -16,6 +16,7 @@
  */
 import type { Context } from "moleculer";
 import { createHash } from "node:crypto";
+import { DateTime } from "luxon";
 import { Types } from "mongoose";
 import type { ServiceThis, TypedServiceSchema } from "../shared/service-types";
 import { Access, type Principal } from "../shared/auth/roles";
@@ -37,8 +38,12 @@ import { loanView, transactionView } from "./loans/loan-views";
 import * as Ops from "./loans/operations";
 import * as P from "./loans/params";
 import {
-  loanExternalIdSchema, loanIdempotencySchema, loanModificationSchema, loanPromotionSchema, loanSchema, loanScheduleSchema, loanStatementSchema, loanTransactionSchema,
+  closeChunkSchema, closeRunSchema, closeUnitSchema, loanExternalIdSchema, loanIdempotencySchema, loanModificationSchema, loanPromotionSchema, loanSchema, loanScheduleSchema,
+  loanStatementSchema, loanTransactionSchema,
 } from "./loans/models";
+import { CloseOfBusiness } from "./loans/close-of-business";
+import { SchedulerEvents, type JobFinishedEvent, type TickEvent } from "../shared/contracts/scheduler";
+import { PARTITIONS } from "../shared/loans/origination";
 
 const collections = {
   loans: loanSchema,
@@ -49,8 +54,12 @@ const collections = {
   loan_modifications: loanModificationSchema,
   loan_promotions: loanPromotionSchema,
   loan_statements: loanStatementSchema,
+  loan_close_runs: closeRunSchema,
+  loan_close_units: closeUnitSchema,
+  loan_close_chunks: closeChunkSchema,
 };
-type Vars = MongoVars<typeof collections> & DurableEventsVars & { store: LoanStore; sweeper?: NodeJS.Timeout };
+type Vars = MongoVars<typeof collections> &
+  DurableEventsVars & { store: LoanStore; close: CloseOfBusiness; closing: Map<string, Promise<unknown>>; lastClosed: string | null; sweeper?: NodeJS.Timeout };
 type Self = ServiceThis<Vars, Methods>;
 type Meta = { user?: Principal; $statusCode?: number; idempotencyKey?: string };
 type Ctx<T = any> = Context<T, Meta>;
@@ -65,10 +74,17 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
         [PortfolioEvents.loanRemoved]: "onPortfolioLoanRemoved",
         [PortfolioEvents.sold]: "onPortfolioSold",
         [InvestorEvents.assignmentCreated]: "onInvestorAssignment",
+        // A close takes minutes on a big book: the tick stays unacknowledged that long.
+        [SchedulerEvents.tick("close_of_business")]: { handler: "onCloseTick", ackWaitMs: 30 * 60_000, maxDeliver: 5 },
       },
     }),
   ],
-  settings: { rest: "/loans", sweepIntervalMs: 60_000 },
+  settings: {
+    rest: "/loans",
+    sweepIntervalMs: 60_000,
+    /** Close of business (DESIGN.md §8): work units leased by instances, chunk size, lease length. */
+    close: { units: Number(process.env.LOANS_CLOSE_UNITS ?? 8), chunkSize: Number(process.env.LOANS_CLOSE_CHUNK ?? 500), leaseMs: Number(process.env.LOANS_CLOSE_LEASE_MS ?? 30_000) },
+  },
 
   actions: {
     // ── origination and lifecycle ───────────────────────────────────────────────────────────
@@ -235,6 +251,17 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
       },
     },
 
+    // ── the daily close (DESIGN.md §8) ──────────────────────────────────────────────────────
+    /** Closes D over every open loan (what the close_of_business tick runs); idempotent per D. */
+    closeOfBusiness: {
+      visibility: "public",
+      params: { $$strict: true, business_date: { type: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}$" } },
+      async handler(this: Self, ctx: Ctx) {
+        if (ctx.params.business_date > this.today()) throw new BusinessRuleError(`business_date ${ctx.params.business_date} is after today`, "future_date");
+        return this.closeDate(ctx.params.business_date, true);
+      },
+    },
+
     // ── reads ───────────────────────────────────────────────────────────────────────────────
     schedule: {
       rest: "GET /:id/schedule",
@@ -328,7 +355,12 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
     },
   },
 
-  events: {},
+  events: {
+    /** Another instance got the tick: join the close of D (units are leased, so work is shared). */
+    "loans.close.requested"(this: Self, ctx: Context<{ business_date: string }>) {
+      void this.closeDate(ctx.params.business_date).catch((err) => this.logger.error(`close ${ctx.params.business_date} failed`, err));
+    },
+  },
 
   methods: {
     async originate(this: Self, ctx: Ctx<CreateLoanRequest>) {
@@ -384,6 +416,7 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
     /** Commits a mutation; 201 for what books something, the idempotent answer when replayed. */
     async commit(this: Self, ctx: Ctx, plan: (l: LoadedLoan) => MutationPlan | Promise<MutationPlan>, key?: string | null, status = 200) {
       const hash = key ? requestHash(ctx.params) : null;
+      await this.upToDate(ctx.params.id);
       try {
         const { response } = await this.store.mutate(ctx.params.id, plan, key ? { key, hash: hash! } : null);
         ctx.meta.$statusCode = status;
@@ -408,6 +441,51 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
       } catch (err) {
         throw financeToApi(err);
       }
+    },
+
+    /**
+     * servicing-pitfalls 8: a loan behind the last completed close is brought up to date before a
+     * write; a loan the close could not process answers 409 until a close succeeds.
+     */
+    async upToDate(this: Self, loanId: string) {
+      const doc: any = await this.models.loans.findById(loanId, { status: 1, closed_through: 1, close_error: 1 }).lean();
+      if (!doc) return;
+      if (doc.close_error) throw new ConflictError(`loan ${loanId} is held by a failed close of business (${doc.close_error.business_date}): ${doc.close_error.message}`, { loan_id: loanId, close_error: doc.close_error });
+      // the last close before today (a simulation walking the calendar may have closed later dates)
+      const yesterday = DateTime.fromISO(this.today(), { zone: "utc" }).minus({ days: 1 }).toISODate()!;
+      const last = this.lastClosed && this.lastClosed > yesterday ? yesterday : this.lastClosed;
+      if (last && ["active", "delinquent"].includes(doc.status) && (!doc.closed_through || doc.closed_through < last)) await this.close.closeInline(loanId, last);
+    },
+
+    /** Runs (or joins) the close of D on this instance; `announce` asks the other instances to join. */
+    closeDate(this: Self, date: string, announce = false) {
+      const running = this.closing.get(date);
+      if (running) return running;
+      const started = Date.now();
+      const run = (async () => {
+        if (announce) await this.broker.broadcast("loans.close.requested", { business_date: date }, { groups: ["loans"] });
+        const counts = await this.close.run(date);
+        if (!this.lastClosed || date > this.lastClosed) this.lastClosed = date;
+        const seconds = (Date.now() - started) / 1000;
+        this.logger.info(`close of business ${date}: ${counts.loans} loans in ${seconds.toFixed(1)} s`, counts);
+        return { business_date: date, duration_ms: Date.now() - started, counts };
+      })();
+      this.closing.set(date, run);
+      void run.finally(() => this.closing.delete(date)).catch(() => undefined);
+      return run;
+    },
+
+    async onCloseTick(this: Self, e: DeliveredEvent) {
+      const tick = e.payload as TickEvent;
+      const started = Date.now();
+      let report: JobFinishedEvent;
+      try {
+        const r: any = await this.closeDate(tick.business_date, true);
+        report = { job: "close_of_business", business_date: tick.business_date, status: "completed", counts: r.counts, duration_ms: Date.now() - started, attempt: tick.attempt, node_id: this.broker.nodeID };
+      } catch (err: any) {
+        report = { job: "close_of_business", business_date: tick.business_date, status: "failed", error: String(err?.message ?? err), duration_ms: Date.now() - started, attempt: tick.attempt, node_id: this.broker.nodeID };
+      }
+      await this.publishDurable(SchedulerEvents.jobFinished, `close_of_business:${tick.business_date}:${tick.attempt ?? 1}:${report.status}`, report);
     },
 
     /** Everything a replay reads: opening state, ledger, statements, rate resets. */
@@ -501,7 +579,13 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
     opContext(this: Self, ctx: Ctx): OpContext {
       return { today: this.today(), now: new Date().toISOString(), actor: ctx.meta.user?.token_id ?? null };
     },
+    /**
+     * Today's business date: the business time zone's calendar date, unless the settings fix it
+     * (`businessDate`: a date or a function) — how tests and simulations walk the calendar.
+     */
     today(this: Self) {
+      const fixed = this.settings.businessDate as string | (() => string) | undefined;
+      if (fixed) return typeof fixed === "function" ? fixed() : fixed;
       return businessToday(this.broker.metadata.businessTz);
     },
 
@@ -534,6 +618,24 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
   },
   async started(this: Self) {
     this.store = new LoanStore(this.models as any, (subject, id, payload) => this.publishDurable(subject, id, payload));
+    this.closing = new Map();
+    this.close = new CloseOfBusiness(this.models as any, this.store, {
+      ...this.settings.close,
+      partitions: PARTITIONS,
+      nodeId: this.broker.nodeID,
+      publish: (subject, id, payload) => this.publishDurable(subject, id, payload),
+      logger: this.logger,
+      indexRateOn: async (index, date) => {
+        try {
+          return ((await this.broker.call("rates.rateOn", { index_name: index, date })) as any).rate as string;
+        } catch (err: any) {
+          if (err?.code === 404) return null;
+          throw err;
+        }
+      },
+    });
+    const last: any = await this.models.loan_close_runs.findOne({ status: "completed" }).sort({ _id: -1 }).lean();
+    this.lastClosed = last?._id ?? null;
     const finished = await this.store.sweep();
     if (finished) this.logger.warn(`finished ${finished} loan mutation(s) a stop left half done`);
     this.sweeper = setInterval(() => void this.store.sweep().catch((err) => this.logger.error("sweep failed", err)), this.settings.sweepIntervalMs);
@@ -544,6 +646,9 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
 };
 
 interface Methods {
+  upToDate(loanId: string): Promise<void>;
+  closeDate(date: string, announce?: boolean): Promise<unknown>;
+  onCloseTick(e: DeliveredEvent): Promise<void>;
   originate(ctx: Ctx<CreateLoanRequest>): Promise<unknown>;
   commit(ctx: Ctx, plan: (l: LoadedLoan) => MutationPlan | Promise<MutationPlan>, key?: string | null, status?: number): Promise<unknown>;
   quote(ctx: Ctx, kind: "payoff" | "buyout"): Promise<unknown>;

@@ -5,7 +5,7 @@
  * same picture of the loan.
  */
 import Decimal from "decimal.js";
-import { LoanEvents, type LoanEventBase, type LoanStatus } from "../../shared/contracts/loans";
+import { LoanEvents, type LoanAttributes, type LoanEventBase, type LoanPosition, type LoanStatus } from "../../shared/contracts/loans";
 import type { LoanState } from "../../shared/finance";
 import { impliedStatus } from "../../shared/loans/status";
 import type { LedgerDoc, LoadedLoan, MutationPlan, SideWrites } from "./loan-store";
@@ -30,7 +30,7 @@ export interface ChangeInput extends Omit<SideWrites, "events"> {
   disbursed?: Decimal.Value;
   collected?: Decimal.Value;
   events: { subject: string; extra?: Record<string, unknown> }[];
-  response: (after: { loan: Record<string, unknown>; version: number; position: unknown }) => unknown;
+  response: (after: { loan: Record<string, unknown>; version: number; position: LoanPosition; attributes: LoanAttributes }) => unknown;
 }
 
 export function change(loaded: LoadedLoan, ctx: OpContext, c: ChangeInput): MutationPlan {
@@ -50,6 +50,11 @@ export function change(loaded: LoadedLoan, ctx: OpContext, c: ChangeInput): Muta
   if (c.state !== undefined) {
     set.state = state;
     if (state) set.annual_rate = state.annual_rate;
+  }
+  // servicing-pitfalls 6: every bucket move is kept, whichever operation made it
+  const fromBucket = doc.position?.bucket;
+  if (fromBucket && fromBucket !== position.bucket) {
+    set.bucket_history = [...(doc.bucket_history ?? []), { business_date: ctx.today, from: fromBucket, to: position.bucket, days_past_due: position.days_past_due, by: c.kind }];
   }
   const statusChanged = status !== doc.status;
   const reason = c.statusReason ?? c.kind;
@@ -81,7 +86,7 @@ export function change(loaded: LoadedLoan, ctx: OpContext, c: ChangeInput): Muta
     promotions,
     statements,
     events,
-    response: c.response({ loan: loanView(after), version, position }),
+    response: c.response({ loan: loanView(after), version, position, attributes: base.attributes }),
   };
 }
 

@@ -137,6 +137,13 @@ export class LoanStore {
     return { ...(sched as any).opening_state, installments: (sched as any).installments };
   }
 
+  /** Fetches, in one query, the schedules of `docs` not in the cache yet (a close-of-business chunk). */
+  async preloadSchedules(docs: any[]): Promise<void> {
+    const missing = [...new Set(docs.map((d) => d.schedule_ref?.id).filter((id) => id && !this.schedules.get(id)))];
+    if (!missing.length) return;
+    for (const sched of await this.models.loan_schedules.find({ _id: { $in: missing } }).lean()) this.schedules.set(String((sched as any)._id), (sched as any).installments);
+  }
+
   async installments(scheduleId: string): Promise<Installment[]> {
     const cached = this.schedules.get(scheduleId);
     if (cached) return cached;
