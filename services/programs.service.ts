@@ -77,7 +77,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
         const current = await getEntity(this.models.programs, "program", id);
         const merged = { ...current.toJSON(), ...patch };
         new FieldErrors().addAll(programErrors(merged)).throwIfAny();
-        const doc = await patchEntity(this.models.programs, "program", id, patch, version ?? current.version);
+        const doc = await patchEntity(this.models.programs, "program", id, patch, version);
         return this.announce(ctx, ProgramEvents.programUpdated, doc, Object.keys(patch));
       },
     },
@@ -138,7 +138,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
         const program = await this.models.programs.findById(current.program_id);
         const merged = { ...current.toJSON(), ...patch };
         new FieldErrors().addAll(productErrors(merged, program?.toJSON())).throwIfAny();
-        const doc = await patchEntity(this.models.products, "product", id, patch, version ?? current.version);
+        const doc = await patchEntity(this.models.products, "product", id, patch, version);
         return this.announce(ctx, ProgramEvents.productUpdated, doc, Object.keys(patch));
       },
     },
@@ -211,7 +211,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
         const { id, version, ...patch } = ctx.params;
         const current = await getEntity(this.models.fee_schedules, "fee schedule", id);
         new FieldErrors().addAll(feeScheduleErrors({ ...current.toJSON(), ...patch })).throwIfAny();
-        const doc = await patchEntity(this.models.fee_schedules, "fee schedule", id, patch, version ?? current.version);
+        const doc = await patchEntity(this.models.fee_schedules, "fee schedule", id, patch, version);
         return this.announce(ctx, ProgramEvents.feeScheduleUpdated, doc, Object.keys(patch));
       },
     },
@@ -261,7 +261,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
         const { id, version, ...patch } = ctx.params;
         const current = await getEntity(this.models.promotions, "promotion", id);
         new FieldErrors().addAll(promotionErrors({ ...current.toJSON(), ...patch })).throwIfAny();
-        const doc = await patchEntity(this.models.promotions, "promotion", id, patch, version ?? current.version);
+        const doc = await patchEntity(this.models.promotions, "promotion", id, patch, version);
         return this.announce(ctx, ProgramEvents.promotionUpdated, doc, Object.keys(patch));
       },
     },

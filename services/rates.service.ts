@@ -18,6 +18,7 @@ import { RateEvents, type IndexRate, type IndexRateEvent } from "../shared/contr
 import { affectedWindow, lookbackStart, trailing12MonthAverage } from "../shared/rates/index-rate-series";
 import { dateWindowParams, isoDate, objectId, rate, text } from "../shared/validation/fields";
 import { indexRateSchema } from "./rates/models";
+import { versionParam } from "../shared/validation/patch";
 
 const collections = { index_rates: indexRateSchema };
 type Vars = MongoVars<typeof collections>;
@@ -48,12 +49,12 @@ const RatesService: TypedServiceSchema<Vars, Methods> = {
     updateIndexRate: {
       rest: "PATCH /index-rates/:id",
       roles: Access.ADMIN,
-      params: { $$strict: true, id: objectId, rate: rate({ max: 1 }), source: text(200, { optional: true }), version: { type: "number", integer: true, min: 1, optional: true } },
+      params: { $$strict: true, id: objectId, rate: rate({ max: 1 }), source: text(200, { optional: true }), version: versionParam },
       async handler(this: Self, ctx: Ctx) {
         const { id, version, ...patch } = ctx.params;
         const current = await getEntity(this.models.index_rates, "index rate", id);
         const previous = current.rate.toString();
-        await patchEntity(this.models.index_rates, "index rate", id, patch, version ?? current.version);
+        await patchEntity(this.models.index_rates, "index rate", id, patch, version);
         const saved = await this.refreshAverages(current.index_name, current.effective_date, id);
         await ctx.emit(RateEvents.indexRatePublished, { rate: saved, change: "corrected", previous_rate: previous } satisfies IndexRateEvent);
         return saved;
