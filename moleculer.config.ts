@@ -30,7 +30,8 @@ export function brokerOptions(config: AppConfig, overrides: BrokerOverrides = {}
     // fastest-validator on every action's `params`, plus the rules every REST action gets without
     // declaring them: strict params, cross-field rules on valid fields only, PATCH needs a version.
     validator: new PlatformValidator() as any,
-    metrics: { enabled: true, reporter: [new (PrometheusTextReporter as any)({ includes: ["moleculer.**", "process.**", "os.**", "app.**"] })] },
+    // Served on each node's internal HEALTH_PORT only; no host details (shared/runtime/prometheus.ts).
+    metrics: { enabled: true, reporter: [new (PrometheusTextReporter as any)()] },
     tracing: {
       enabled: true,
       // Spans carry the request id end to end; export them where TRACING_EXPORTER says.
