@@ -51,9 +51,9 @@ if [ "$want_test" = 1 ] && ! command -v nats-server >/dev/null; then
 fi
 
 # 5. schemathesis for the fuzz stage of `npm test` (test/fuzz/run.ts), pinned, from PyPI, in its
-#    own virtualenv under .tools/ so it never touches the system's Python packages.
+#    own virtualenv under .tools/ (or FUZZ_VENV) so it never touches the system's Python packages.
 SCHEMATHESIS_VERSION="4.32.5"
-venv=".tools/fuzz-venv"
+venv="${FUZZ_VENV:-.tools/fuzz-venv}"
 if [ "$want_test" = 1 ] && ! "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('schemathesis') != '$SCHEMATHESIS_VERSION')" 2>/dev/null; then
   python="$(command -v python3 || true)"
   if [ -z "$python" ]; then

@@ -7,7 +7,7 @@
  * Fails on any schemathesis failure (5xx, a response that does not match the document, a dropped
  * connection), on a system that died or stopped being ready, or on passing FUZZ_TIME_LIMIT_S.
  *
- * Needs schemathesis in .tools/fuzz-venv (scripts/setup.sh --test installs the pinned version).
+ * Needs schemathesis in .tools/fuzz-venv, or FUZZ_VENV (scripts/setup.sh --test installs the pinned version).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -15,7 +15,7 @@ import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 
 const root = resolve(__dirname, "../..");
-const st = join(root, ".tools/fuzz-venv/bin/st");
+const st = join(resolve(root, process.env.FUZZ_VENV ?? ".tools/fuzz-venv"), "bin/st");
 const examples = Number(process.env.FUZZ_EXAMPLES ?? 100);
 const timeLimitS = Number(process.env.FUZZ_TIME_LIMIT_S ?? 285);
 const workers = process.env.FUZZ_WORKERS ?? "2";
