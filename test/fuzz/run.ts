@@ -46,7 +46,12 @@ async function main(): Promise<number> {
       console.error(`[fuzz] the system did not become ready:\n${systemLog}`);
       return 1;
     }
-    console.log(`[fuzz] system ready on ${base} after ${((Date.now() - started) / 1000).toFixed(1)} s; running schemathesis`);
+    const operations = await settledOperations(base);
+    if (operations === 0) {
+      console.error("[fuzz] FAILED: the OpenAPI document lists no /api/v1 operation");
+      return 1;
+    }
+    console.log(`[fuzz] system ready on ${base} with ${operations} API operations after ${((Date.now() - started) / 1000).toFixed(1)} s; running schemathesis`);
     const args = [
       "--config-file", join(root, "test/fuzz/schemathesis.toml"),
       "run", `${base}/api/openapi.json`,
@@ -95,6 +100,25 @@ async function ready(base: string, timeoutMs: number, dead: () => string | undef
     await new Promise((r) => setTimeout(r, 250));
   }
   return false;
+}
+
+/**
+ * The gateway regenerates its routes shortly after services appear, so the document can lag
+ * /ready: wait until two reads a second apart list the same operations, and count the API ones.
+ */
+async function settledOperations(base: string): Promise<number> {
+  const count = async () => {
+    const doc = (await (await fetch(`${base}/api/openapi.json`)).json()) as { paths: Record<string, object> };
+    return Object.entries(doc.paths).filter(([p]) => p.startsWith("/api/v1/")).reduce((n, [, ops]) => n + Object.keys(ops).length, 0);
+  };
+  let last = -1;
+  for (let i = 0; i < 30; i++) {
+    const now = await count();
+    if (now === last && now > 0) return now;
+    last = now;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return last;
 }
 
 function run(cmd: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<number | "timeout"> {
