@@ -180,11 +180,11 @@ function responses(route: DocumentedRoute, hasPathParams: boolean, inQuery: bool
   const errors = new Set<number>();
   const hasInput = Object.keys(action.params ?? {}).some((k) => !k.startsWith("$$")) || !inQuery;
   if (hasInput || !route.public) errors.add(400);
-  if (!route.public) [401, 403].forEach((s) => errors.add(s));
+  // Any authenticated action may find nothing (404) or refuse by a business rule (422).
+  if (!route.public) [401, 403, 404, 422].forEach((s) => errors.add(s));
   if (hasPathParams) errors.add(404);
   if (!inQuery) [409, 413, 415, 422].forEach((s) => errors.add(s));
   if (method === "PATCH") errors.add(428);
-  if (method === "POST" && hasPathParams) errors.add(404);
   for (const status of [...errors].sort()) {
     out[String(status)] = { description: ERROR_DESCRIPTIONS[status], content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
   }
