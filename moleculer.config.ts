@@ -8,6 +8,7 @@ import os from "node:os";
 import type { AppConfig } from "./shared/config";
 import { PrometheusTextReporter } from "./shared/runtime/prometheus";
 import { CompactParamsMiddleware } from "./shared/runtime/compact-params.middleware";
+import { PlatformValidator } from "./shared/validation/validator";
 
 export interface BrokerOverrides extends Partial<BrokerOptions> {
   /** MongoDB URL for the services of this broker (else MONGO_URL). */
@@ -26,9 +27,11 @@ export function brokerOptions(config: AppConfig, overrides: BrokerOverrides = {}
     requestTimeout: 30_000,
     // No automatic retries: a money mutation is retried by its caller with the same idempotency key.
     retryPolicy: { enabled: false },
-    // fastest-validator on every action's `params` (moleculer's default validator, made explicit).
-    validator: true,
-    metrics: { enabled: true, reporter: [new (PrometheusTextReporter as any)({ includes: ["moleculer.**", "process.**", "os.**", "app.**"] })] },
+    // fastest-validator on every action's `params`, plus the rules every REST action gets without
+    // declaring them: strict params, cross-field rules on valid fields only, PATCH needs a version.
+    validator: new PlatformValidator() as any,
+    // Served on each node's internal HEALTH_PORT only; no host details (shared/runtime/prometheus.ts).
+    metrics: { enabled: true, reporter: [new (PrometheusTextReporter as any)()] },
     tracing: {
       enabled: true,
       // Spans carry the request id end to end; export them where TRACING_EXPORTER says.

@@ -49,3 +49,27 @@ if [ "$want_test" = 1 ] && ! command -v nats-server >/dev/null; then
     exit 1
   fi
 fi
+
+# 5. schemathesis for the fuzz stage of `npm test` (test/fuzz/run.ts), pinned, from PyPI, in its
+#    own virtualenv under .tools/ (or FUZZ_VENV) so it never touches the system's Python packages.
+SCHEMATHESIS_VERSION="4.32.5"
+venv="${FUZZ_VENV:-.tools/fuzz-venv}"
+if [ "$want_test" = 1 ] && ! "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('schemathesis') != '$SCHEMATHESIS_VERSION')" 2>/dev/null; then
+  python="$(command -v python3 || true)"
+  if [ -z "$python" ]; then
+    log "python3 is missing: the fuzz stage needs Python >= 3.10 (Debian: apt-get install python3 python3-venv)"
+    exit 1
+  fi
+  log "installing schemathesis $SCHEMATHESIS_VERSION into $venv (pip)"
+  rm -rf "$venv"
+  if ! "$python" -m venv "$venv" >&2; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv) >&2
+      rm -rf "$venv" && "$python" -m venv "$venv" >&2
+    else
+      log "python3 -m venv failed: install python3-venv"
+      exit 1
+    fi
+  fi
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >&2
+fi

@@ -2,10 +2,13 @@
  * gateway — the REST face of the system (DESIGN.md §6), moleculer-web.
  *
  *   /api/v1/*            every action with a `rest` route (auto-aliased), bearer auth, role check
- *   /api/openapi.json    OpenAPI 3 generated from the actions' routes and params
+ *   /api/openapi.json    OpenAPI 3 generated from the running routes and their validators
+ *   /api/openapi/ui      the interactive API page (Swagger UI, served from this gateway)
  *   /health              liveness of this node
  *   /ready               every service of the system registered and answering `health`
- *   /metrics/prometheus  this node's metrics, Prometheus text format
+ *
+ * Metrics are not on this public port: each node serves them on its internal HEALTH_PORT.
+ * Every request passes shared/http/request-guard.ts before anything else reads it.
  */
 import type { Context, ServiceSchema } from "moleculer";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -14,9 +17,14 @@ import OpenApiMixin from "moleculer-auto-openapi";
 import { readConfig } from "../shared/config";
 import { isAllowed, parseAuthTokens, hashToken, type Principal, type Role } from "../shared/auth/roles";
 import { ForbiddenError, UnauthorizedError } from "../shared/errors";
-import { errorBody } from "../shared/http/error-body";
-import { prometheusText } from "../shared/runtime/prometheus";
+import { writeErrorResponse } from "../shared/http/error-body";
+import { requestGuard } from "../shared/http/request-guard";
+import { methodNotAllowed } from "../shared/http/method-not-allowed";
+import { gatewayRoutes, openApiInfo } from "../shared/http/gateway-docs";
+import { buildOpenApiDocument } from "../shared/http/openapi";
 import { readiness } from "../shared/runtime/readiness";
+
+const READINESS_SCHEMA = { type: "object", required: ["ready", "services"], properties: { ready: { type: "boolean" }, services: { type: "object" } } };
 
 type Req = IncomingMessage & { $action?: { name: string; roles?: readonly Role[] }; $ctx?: Context };
 
@@ -38,7 +46,7 @@ const GatewayService: ServiceSchema<any> = {
         mappingPolicy: "restrict",
         authentication: true,
         authorization: true,
-        bodyParsers: { json: { strict: true, limit: "1MB" }, urlencoded: false },
+        bodyParsers: false,
         callOptions: { timeout: 30_000 },
         // DESIGN.md §7: a payment's idempotency key may come as a header instead of a body field.
         onBeforeCall(_ctx: Context<unknown, Record<string, unknown>>, _route: unknown, req: Req) {
@@ -53,62 +61,51 @@ const GatewayService: ServiceSchema<any> = {
         path: "/api",
         authentication: false,
         mappingPolicy: "restrict",
-        aliases: { "GET /openapi.json": "gateway.generateDocs" },
+        bodyParsers: false,
+        aliases: { "GET /openapi.json": "gateway.openapiDocument", "GET /openapi/ui": "gateway.ui", "GET /openapi/assets/:file": "gateway.assets" },
       },
       {
         path: "/",
         authentication: false,
         mappingPolicy: "restrict",
+        bodyParsers: false,
         aliases: {
           "GET /health": "gateway.live",
           "GET /ready": "gateway.ready",
-          "GET /metrics/prometheus": "gateway.prometheus",
         },
       },
     ],
+    // Size, depth, media type, prototype and operator keys: before any route parses or validates.
+    use: [requestGuard()],
     onError(this: any, req: Req, res: ServerResponse, err: Error) {
       this.sendErrorBody(req, res, err);
     },
-    // moleculer-auto-openapi settings: one document for the whole REST surface.
+    // moleculer-auto-openapi serves the UI and its assets; the document is ours (openapiDocument).
     schemaPath: "/api/openapi.json",
     uiPath: "/api/openapi/ui",
-    collectOnlyFromWebServices: ["gateway"],
-    commonPathItemObjectResponses: {
-      400: { description: "Validation error: `error.data.fields` names every bad field" },
-      401: { description: "Missing or invalid bearer token" },
-      403: { description: "The token's role may not call this route" },
-      404: { description: "Not found" },
-      409: { description: "State conflict or idempotency key reused with a different body" },
-      422: { description: "A business rule refused the request" },
-    },
-    openapi: {
-      openapi: "3.0.3",
-      info: { title: "Loan servicing & portfolio platform", version: "1.0.0", description: "All money and rates are decimal strings; dates are ISO dates." },
-      servers: [{ url: "/" }],
-      security: [{ bearerAuth: [] }],
-      components: { securitySchemes: { bearerAuth: { type: "http", scheme: "bearer" } }, schemas: {}, responses: {} },
-      tags: [],
-      paths: {},
-    },
+    assetsPath: "/api/openapi/assets",
   },
 
   actions: {
+    /** The OpenAPI document, built from the running routes and their validators (shared/http/openapi.ts). */
+    openapiDocument: {
+      openapi: { summary: "This API's OpenAPI document", response: { type: "object", required: ["openapi", "paths"], properties: { openapi: { type: "string" }, paths: { type: "object" } } } },
+      handler(this: any) {
+        return buildOpenApiDocument(gatewayRoutes(this), { info: openApiInfo });
+      },
+    },
     live: {
+      openapi: { summary: "Liveness of the gateway node", response: { type: "object", required: ["status"], properties: { status: { type: "string" }, node: { type: "string" }, uptime_s: { type: "integer" } } } },
       handler(this: any) {
         return { status: "ok", node: this.broker.nodeID, uptime_s: Math.round(process.uptime()) };
       },
     },
     ready: {
+      openapi: { summary: "Every service registered and answering", response: READINESS_SCHEMA, responses: { 503: { description: "Not ready: some service is missing or down", schema: READINESS_SCHEMA } } },
       async handler(this: any, ctx: Context<unknown, { $statusCode?: number }>) {
         const report = await readiness(this.broker);
         if (!report.ready) ctx.meta.$statusCode = 503;
         return report;
-      },
-    },
-    prometheus: {
-      handler(this: any, ctx: Context<unknown, { $responseType?: string }>) {
-        ctx.meta.$responseType = "text/plain; version=0.0.4; charset=utf-8";
-        return prometheusText(this.broker) ?? "";
       },
     },
   },
@@ -129,18 +126,17 @@ const GatewayService: ServiceSchema<any> = {
       const action = req.$action;
       if (!user) throw new UnauthorizedError();
       if (!action || !isAllowed(user, action.roles)) {
-        throw new ForbiddenError(`role ${user.role} may not call ${action?.name ?? "this route"}`);
+        throw new ForbiddenError(`role ${user.role} may not ${req.method} this route`);
       }
     },
     sendErrorBody(this: any, req: Req, res: ServerResponse, err: any) {
-      const requestId = req.$ctx?.requestID ?? undefined;
-      const { status, body } = errorBody(err, requestId);
-      if (status >= 500) this.logger.error(`request ${requestId ?? "-"} failed:`, err);
-      res.setHeader("Content-Type", "application/json; charset=utf-8");
-      if (requestId) res.setHeader("X-Request-Id", requestId);
-      res.writeHead(status);
-      res.end(JSON.stringify(body));
+      writeErrorResponse(res, err, req.$ctx?.requestID ?? undefined, (msg, e) => this.logger.error(msg, e));
     },
+    /** moleculer-web's "no route": 405 with Allow when the path exists under another method. */
+    send404(this: any, req: Req & { parsedUrl?: string }, res: ServerResponse) {
+      this.sendErrorBody(req, res, methodNotAllowed(this, req.method, req.parsedUrl ?? "") ?? { code: 404, type: "NOT_FOUND", message: "not found" });
+    },
+
   },
 
   created(this: any) {

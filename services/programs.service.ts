@@ -21,6 +21,7 @@ import { effectiveProductConfig } from "../shared/programs/effective-config";
 import { INTEREST_RATE_TYPES, PROGRAM_TYPES, PROMO_TYPES, isoDate, objectId, oneOf } from "../shared/validation/fields";
 import { feeScheduleSchema, productSchema, programSchema, promotionSchema } from "./programs/models";
 import * as P from "./programs/params";
+import * as R from "./programs/responses";
 
 const collections = {
   programs: programSchema,
@@ -43,6 +44,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
     // ── lending programs ────────────────────────────────────────────────────────────────
     createProgram: {
       rest: "POST /programs",
+      openapi: { status: 201, response: R.programEntity },
       roles: Access.ADMIN,
       params: P.createProgramParams,
       async handler(this: Self, ctx: Ctx) {
@@ -53,6 +55,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
     },
     listPrograms: {
       rest: "GET /programs",
+      openapi: { response: R.programPage },
       roles: Access.STAFF_READ,
       params: { program_type: oneOf(PROGRAM_TYPES, { optional: true }), is_active: bool, index_name: { type: "string", optional: true }, ...paginationParams },
       handler(this: Self, ctx: Ctx) {
@@ -62,6 +65,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
     },
     getProgram: {
       rest: "GET /programs/:id",
+      openapi: { response: R.programEntity },
       roles: Access.STAFF_READ,
       params: { id: objectId },
       async handler(this: Self, ctx: Ctx) {
@@ -70,6 +74,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
     },
     updateProgram: {
       rest: "PATCH /programs/:id",
+      openapi: { response: R.programEntity },
       roles: Access.ADMIN,
       params: P.patchProgramParams,
       async handler(this: Self, ctx: Ctx) {
@@ -77,12 +82,13 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
         const current = await getEntity(this.models.programs, "program", id);
         const merged = { ...current.toJSON(), ...patch };
         new FieldErrors().addAll(programErrors(merged)).throwIfAny();
-        const doc = await patchEntity(this.models.programs, "program", id, patch, version ?? current.version);
+        const doc = await patchEntity(this.models.programs, "program", id, patch, version);
         return this.announce(ctx, ProgramEvents.programUpdated, doc, Object.keys(patch));
       },
     },
     deactivateProgram: {
       rest: "POST /programs/:id/deactivate",
+      openapi: { status: 200, response: R.programEntity },
       roles: Access.ADMIN,
       params: { id: objectId },
       handler(this: Self, ctx: Ctx) {
@@ -91,6 +97,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
     },
     activateProgram: {
       rest: "POST /programs/:id/activate",
+      openapi: { status: 200, response: R.programEntity },
       roles: Access.ADMIN,
       params: { id: objectId },
       handler(this: Self, ctx: Ctx) {
@@ -101,6 +108,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
     // ── loan products ───────────────────────────────────────────────────────────────────
     createProduct: {
       rest: "POST /products",
+      openapi: { status: 201, response: R.productEntity },
       roles: Access.ADMIN,
       params: P.createProductParams,
       async handler(this: Self, ctx: Ctx) {
@@ -113,6 +121,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
     },
     listProducts: {
       rest: "GET /products",
+      openapi: { response: R.productPage },
       roles: Access.STAFF_READ,
       params: { program_id: { ...objectId, optional: true }, interest_rate_type: oneOf(INTEREST_RATE_TYPES, { optional: true }), is_active: bool, ...paginationParams },
       handler(this: Self, ctx: Ctx) {
@@ -122,6 +131,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
     },
     getProduct: {
       rest: "GET /products/:id",
+      openapi: { response: R.productEntity },
       roles: Access.STAFF_READ,
       params: { id: objectId },
       async handler(this: Self, ctx: Ctx) {
@@ -130,6 +140,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
     },
     updateProduct: {
       rest: "PATCH /products/:id",
+      openapi: { response: R.productEntity },
       roles: Access.ADMIN,
       params: P.patchProductParams,
       async handler(this: Self, ctx: Ctx) {
@@ -138,12 +149,13 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
         const program = await this.models.programs.findById(current.program_id);
         const merged = { ...current.toJSON(), ...patch };
         new FieldErrors().addAll(productErrors(merged, program?.toJSON())).throwIfAny();
-        const doc = await patchEntity(this.models.products, "product", id, patch, version ?? current.version);
+        const doc = await patchEntity(this.models.products, "product", id, patch, version);
         return this.announce(ctx, ProgramEvents.productUpdated, doc, Object.keys(patch));
       },
     },
     deactivateProduct: {
       rest: "POST /products/:id/deactivate",
+      openapi: { status: 200, response: R.productEntity },
       roles: Access.ADMIN,
       params: { id: objectId },
       handler(this: Self, ctx: Ctx) {
@@ -152,6 +164,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
     },
     activateProduct: {
       rest: "POST /products/:id/activate",
+      openapi: { status: 200, response: R.productEntity },
       roles: Access.ADMIN,
       params: { id: objectId },
       handler(this: Self, ctx: Ctx) {
@@ -161,6 +174,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
     /** The configuration a new loan of this product gets (program overlaid by product). */
     resolveProduct: {
       rest: "GET /products/:id/effective-config",
+      openapi: { response: R.effectiveConfig },
       roles: Access.STAFF_READ,
       params: { id: objectId },
       async handler(this: Self, ctx: Ctx) {
@@ -175,6 +189,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
     // ── fee schedules ───────────────────────────────────────────────────────────────────
     createFeeSchedule: {
       rest: "POST /fee-schedules",
+      openapi: { status: 201, response: R.feeScheduleEntity },
       roles: Access.ADMIN,
       params: P.createFeeScheduleParams,
       async handler(this: Self, ctx: Ctx) {
@@ -188,6 +203,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
     },
     listFeeSchedules: {
       rest: "GET /fee-schedules",
+      openapi: { response: R.feeSchedulePage },
       roles: Access.STAFF_READ,
       params: { product_id: { ...objectId, optional: true }, is_active: bool, ...paginationParams },
       handler(this: Self, ctx: Ctx) {
@@ -197,6 +213,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
     },
     getFeeSchedule: {
       rest: "GET /fee-schedules/:id",
+      openapi: { response: R.feeScheduleEntity },
       roles: Access.STAFF_READ,
       params: { id: objectId },
       async handler(this: Self, ctx: Ctx) {
@@ -205,13 +222,14 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
     },
     updateFeeSchedule: {
       rest: "PATCH /fee-schedules/:id",
+      openapi: { response: R.feeScheduleEntity },
       roles: Access.ADMIN,
       params: P.patchFeeScheduleParams,
       async handler(this: Self, ctx: Ctx) {
         const { id, version, ...patch } = ctx.params;
         const current = await getEntity(this.models.fee_schedules, "fee schedule", id);
         new FieldErrors().addAll(feeScheduleErrors({ ...current.toJSON(), ...patch })).throwIfAny();
-        const doc = await patchEntity(this.models.fee_schedules, "fee schedule", id, patch, version ?? current.version);
+        const doc = await patchEntity(this.models.fee_schedules, "fee schedule", id, patch, version);
         return this.announce(ctx, ProgramEvents.feeScheduleUpdated, doc, Object.keys(patch));
       },
     },
@@ -219,6 +237,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
     // ── promotional programs ────────────────────────────────────────────────────────────
     createPromotion: {
       rest: "POST /promotions",
+      openapi: { status: 201, response: R.promotionEntity },
       roles: Access.ADMIN,
       params: P.createPromotionParams,
       async handler(this: Self, ctx: Ctx) {
@@ -230,6 +249,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
     },
     listPromotions: {
       rest: "GET /promotions",
+      openapi: { response: R.promotionPage },
       roles: Access.STAFF_READ,
       params: {
         program_id: { ...objectId, optional: true },
@@ -247,6 +267,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
     },
     getPromotion: {
       rest: "GET /promotions/:id",
+      openapi: { response: R.promotionEntity },
       roles: Access.STAFF_READ,
       params: { id: objectId },
       async handler(this: Self, ctx: Ctx) {
@@ -255,13 +276,14 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
     },
     updatePromotion: {
       rest: "PATCH /promotions/:id",
+      openapi: { response: R.promotionEntity },
       roles: Access.ADMIN,
       params: P.patchPromotionParams,
       async handler(this: Self, ctx: Ctx) {
         const { id, version, ...patch } = ctx.params;
         const current = await getEntity(this.models.promotions, "promotion", id);
         new FieldErrors().addAll(promotionErrors({ ...current.toJSON(), ...patch })).throwIfAny();
-        const doc = await patchEntity(this.models.promotions, "promotion", id, patch, version ?? current.version);
+        const doc = await patchEntity(this.models.promotions, "promotion", id, patch, version);
         return this.announce(ctx, ProgramEvents.promotionUpdated, doc, Object.keys(patch));
       },
     },

@@ -18,6 +18,8 @@ import { RateEvents, type IndexRate, type IndexRateEvent } from "../shared/contr
 import { affectedWindow, lookbackStart, trailing12MonthAverage } from "../shared/rates/index-rate-series";
 import { dateWindowParams, isoDate, objectId, rate, text } from "../shared/validation/fields";
 import { indexRateSchema } from "./rates/models";
+import { entitySchema, pageSchema } from "../shared/http/openapi";
+import { versionParam } from "../shared/validation/patch";
 
 const collections = { index_rates: indexRateSchema };
 type Vars = MongoVars<typeof collections>;
@@ -25,6 +27,13 @@ type Self = ServiceThis<Vars, Methods>;
 type Ctx<T = any> = Context<T, { user?: { token_id: string }; $statusCode?: number }>;
 
 const indexName = { ...text(40), pattern: "^[A-Za-z0-9][A-Za-z0-9_ .-]*$" };
+
+/** An observation as answered (shared/contracts/rates.ts IndexRate). */
+const indexRateEntity = entitySchema(
+  { index_name: indexName, rate: rate(), effective_date: isoDate(), source: text(200, { optional: true }) },
+  { trailing_12_month_average: { type: "string", nullable: true } },
+);
+const rateOnAnswer = { ...indexRateEntity, required: [...indexRateEntity.required, "as_of"], properties: { ...indexRateEntity.properties, as_of: { type: "string", format: "date" } } };
 
 const RatesService: TypedServiceSchema<Vars, Methods> = {
   name: "rates",
@@ -34,6 +43,7 @@ const RatesService: TypedServiceSchema<Vars, Methods> = {
   actions: {
     createIndexRate: {
       rest: "POST /index-rates",
+      openapi: { status: 201, response: indexRateEntity },
       roles: Access.ADMIN,
       params: { $$strict: true, index_name: indexName, rate: rate({ max: 1 }), effective_date: isoDate(), source: text(200, { optional: true }) },
       async handler(this: Self, ctx: Ctx) {
@@ -47,13 +57,14 @@ const RatesService: TypedServiceSchema<Vars, Methods> = {
     /** Correct an observation's rate; the averages it feeds are recomputed. */
     updateIndexRate: {
       rest: "PATCH /index-rates/:id",
+      openapi: { response: indexRateEntity },
       roles: Access.ADMIN,
-      params: { $$strict: true, id: objectId, rate: rate({ max: 1 }), source: text(200, { optional: true }), version: { type: "number", integer: true, min: 1, optional: true } },
+      params: { $$strict: true, id: objectId, rate: rate({ max: 1 }), source: text(200, { optional: true }), version: versionParam },
       async handler(this: Self, ctx: Ctx) {
         const { id, version, ...patch } = ctx.params;
         const current = await getEntity(this.models.index_rates, "index rate", id);
         const previous = current.rate.toString();
-        await patchEntity(this.models.index_rates, "index rate", id, patch, version ?? current.version);
+        await patchEntity(this.models.index_rates, "index rate", id, patch, version);
         const saved = await this.refreshAverages(current.index_name, current.effective_date, id);
         await ctx.emit(RateEvents.indexRatePublished, { rate: saved, change: "corrected", previous_rate: previous } satisfies IndexRateEvent);
         return saved;
@@ -61,6 +72,7 @@ const RatesService: TypedServiceSchema<Vars, Methods> = {
     },
     listIndexRates: {
       rest: "GET /index-rates",
+      openapi: { response: pageSchema(indexRateEntity) },
       roles: Access.STAFF_READ,
       params: { index_name: { ...indexName, optional: true }, ...dateWindowParams, ...paginationParams },
       handler(this: Self, ctx: Ctx) {
@@ -72,6 +84,7 @@ const RatesService: TypedServiceSchema<Vars, Methods> = {
     /** The latest rate of an index, as of today in the business time zone or `as_of`. */
     latestIndexRate: {
       rest: "GET /index-rates/:index_name/latest",
+      openapi: { response: rateOnAnswer },
       roles: Access.STAFF_READ,
       params: { index_name: indexName, as_of: isoDate({ optional: true }) },
       handler(this: Self, ctx: Ctx) {
@@ -82,6 +95,7 @@ const RatesService: TypedServiceSchema<Vars, Methods> = {
     /** "Rate of index X on date D": the latest effective on or before D (404 before the first). */
     rateOn: {
       rest: "GET /index-rates/:index_name/on/:date",
+      openapi: { response: rateOnAnswer },
       roles: Access.STAFF_READ,
       params: { index_name: indexName, date: isoDate() },
       handler(this: Self, ctx: Ctx) {

@@ -21,12 +21,27 @@ import { DurableEventsMixin } from "../shared/events/durable-events.mixin";
 import { CHAIN, JOB_NAMES, SchedulerEvents, type DailyJob, type TickEvent } from "../shared/contracts/scheduler";
 import { businessToday, datesAfter, isPastTimeOfDay } from "../shared/runtime/business-date";
 import { dateWindowParams, isoDate, oneOf } from "../shared/validation/fields";
+import { pageSchema } from "../shared/http/openapi";
 import { tickSchema } from "./scheduler/models";
 
 const collections = { ticks: tickSchema };
 type Vars = MongoVars<typeof collections> & { publishDurable(subject: string, id: string, payload: unknown): Promise<void>; clock?: NodeJS.Timeout };
 type Self = ServiceThis<Vars, Methods>;
 type Ctx<T = any> = Context<T, { user?: { token_id: string } }>;
+
+/** A tick as the ledger holds it, and the answer of a run. */
+const tickRow = {
+  type: "object",
+  required: ["id", "job", "business_date"],
+  properties: { id: { type: "string" }, job: { type: "string", enum: [...JOB_NAMES] }, business_date: { type: "string", format: "date" }, trigger: { type: "string" }, emitted_at: { type: "string", format: "date-time" } },
+  additionalProperties: true,
+};
+const tickRun = {
+  type: "object",
+  required: ["tick_id", "job", "business_date", "duplicate"],
+  properties: { tick_id: { type: "string" }, job: { type: "string", enum: [...JOB_NAMES] }, business_date: { type: "string", format: "date" }, duplicate: { type: "boolean" }, emitted_at: { type: "string", format: "date-time" } },
+  additionalProperties: true,
+};
 
 /** How far back a catch-up reaches: a scheduler down longer than this needs an admin backfill. */
 const MAX_CATCH_UP_DAYS = 31;
@@ -45,6 +60,7 @@ const SchedulerService: TypedServiceSchema<Vars, Methods> = {
     /** Run (or backfill) one tick. Returns the ledger row; `duplicate` when it already ran. */
     runTick: {
       rest: "POST /ticks",
+      openapi: { status: 200, response: tickRun },
       roles: Access.ADMIN,
       params: { job: oneOf(JOB_NAMES), business_date: isoDate(), trigger: oneOf(["admin", "cron"] as const, { optional: true }) },
       async handler(this: Self, ctx: Ctx) {
@@ -57,6 +73,7 @@ const SchedulerService: TypedServiceSchema<Vars, Methods> = {
     },
     listTicks: {
       rest: "GET /ticks",
+      openapi: { response: pageSchema(tickRow) },
       roles: Access.STAFF_READ,
       params: { job: oneOf(JOB_NAMES, { optional: true }), ...dateWindowParams, ...paginationParams },
       handler(this: Self, ctx: Ctx) {

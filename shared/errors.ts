@@ -9,6 +9,8 @@ export interface FieldError {
   message: string;
   type?: string;
   actual?: unknown;
+  /** Which kind of rule refused it: "field" (its own schema), "cross_field", "request" (the request's shape). */
+  rule?: string;
 }
 
 /** 400: the request is malformed; `data.fields` names every bad field. */
@@ -40,6 +42,22 @@ export class BusinessRuleError extends Errors.MoleculerClientError {
   constructor(message: string, rule: string, data: Record<string, unknown> = {}) {
     super(message, 422, "BUSINESS_RULE", { rule, ...data });
     this.name = "BusinessRuleError";
+  }
+}
+
+/** 428: a PATCH must name the version it read (body `version` or If-Match), so it cannot overwrite blindly. */
+export class PreconditionRequiredError extends Errors.MoleculerClientError {
+  constructor(message = "a PATCH must carry the version it read: body 'version' or an If-Match header") {
+    super(message, 428, "PRECONDITION_REQUIRED", { fields: [{ field: "version", type: "required", message }] });
+    this.name = "PreconditionRequiredError";
+  }
+}
+
+/** 405: the path exists, the method does not; `data.allow` lists the ones that do. */
+export class MethodNotAllowedError extends Errors.MoleculerClientError {
+  constructor(method: string, allow: string[]) {
+    super(`${method} is not allowed here; allowed: ${allow.join(", ")}`, 405, "METHOD_NOT_ALLOWED", { allow });
+    this.name = "MethodNotAllowedError";
   }
 }
 

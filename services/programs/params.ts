@@ -88,7 +88,7 @@ export const promotionFields = {
   apr: rate({ optional: true }),
   deferred_interest_rate: rate({ optional: true }),
   min_payment_type: oneOf(MIN_PAYMENT_TYPES, { optional: true }),
-  min_payment_amount: { type: "string", optional: true, pattern: "^\\d{1,13}(\\.\\d{1,10})?$", messages: { stringPattern: "The '{field}' field must be a decimal string" } },
+  min_payment_amount: { type: "string", optional: true, pattern: "^[0-9]{1,13}(\\.[0-9]{1,10})?$", messages: { stringPattern: "The '{field}' field must be a decimal string" } },
   is_active: { type: "boolean", optional: true },
 };
 export const createPromotionParams = { $$strict: true, ...promotionFields, name: withCrossFieldCheck(promotionFields.name, promotionErrors) };

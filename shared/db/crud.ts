@@ -5,7 +5,7 @@
  */
 import type { Model } from "mongoose";
 import { Types } from "mongoose";
-import { ConflictError, NotFoundError } from "../errors";
+import { ConflictError, NotFoundError, PreconditionRequiredError } from "../errors";
 import type { Page } from "./pagination";
 
 export function isDuplicateKey(err: any): boolean {
@@ -41,16 +41,18 @@ export async function listEntities(
 }
 
 /**
- * Applies `patch` to the entity if it is still at `expectedVersion` (the caller's, or the one just
- * read). A lost race is a 409, never a silent overwrite.
+ * Applies `patch` to the entity if it is still at `expectedVersion`: for a PATCH, the version the
+ * client read (428 when it named none); for an internal change, the version just read. A stale
+ * version or a lost race is a 409, never a silent overwrite.
  */
 export async function patchEntity(
   model: Model<any>,
   entity: string,
   id: string,
   patch: Record<string, unknown>,
-  expectedVersion: number,
+  expectedVersion: number | undefined,
 ) {
+  if (typeof expectedVersion !== "number") throw new PreconditionRequiredError();
   try {
     const updated = await model.findOneAndUpdate(
       { _id: id, version: expectedVersion } as Record<string, any>,

@@ -4,7 +4,7 @@
  * strings (not RegExp) so the schemas survive the registry and reach the OpenAPI document.
  */
 import Decimal from "decimal.js";
-import { DateTime } from "luxon";
+import { CROSS_FIELD_CHECK, type CrossFieldCheck } from "./validator";
 
 export const PROGRAM_TYPES = ["installment", "lease", "line_of_credit"] as const;
 export const DAY_COUNT_CONVENTIONS = ["actual_360", "actual_365", "30_360", "actual_actual"] as const;
@@ -16,55 +16,77 @@ export const ADJUSTMENT_FREQUENCIES = ["monthly", "quarterly", "semi_annually", 
 
 export type ProgramType = (typeof PROGRAM_TYPES)[number];
 
-const MONEY_PATTERN = "^\\d{1,13}(\\.\\d{1,2})?$";
+const MONEY_PATTERN = "^[0-9]{1,13}(\\.[0-9]{1,2})?$";
+/** Money greater than zero, without leading zeros (so the pattern alone says "positive"). */
+const POSITIVE_MONEY_PATTERN = "^(?:[1-9][0-9]{0,12}(?:\\.[0-9]{1,2})?|0\\.(?:[1-9][0-9]?|0[1-9]))$";
+/** A rate from 0 to 1 inclusive, up to 10 decimals. */
+const UNIT_RATE_PATTERN = "^(?:0(?:\\.[0-9]{1,10})?|1(?:\\.0{1,10})?)$";
+const RATE_PATTERN = "^[0-9]{1,3}(\\.[0-9]{1,10})?$";
 
 type Errors = { type: string; actual?: unknown; expected?: unknown; field?: string; message?: string }[];
 
 /**
  * A money amount: non-negative decimal string with at most 2 decimals ("1250", "1250.5" and
- * "1250.00" all arrive as "1250.00": stored and echoed in cents).
+ * "1250.00" all arrive as "1250.00": stored and echoed in cents). Every bound is in the pattern,
+ * so the OpenAPI document states it exactly.
  */
 export function money(opts: { optional?: boolean; positive?: boolean } = {}) {
+  const pattern = opts.positive ? POSITIVE_MONEY_PATTERN : MONEY_PATTERN;
   return {
     type: "string",
     optional: !!opts.optional,
-    pattern: MONEY_PATTERN,
-    messages: { stringPattern: "The '{field}' field must be a decimal string with at most 2 decimals, e.g. 1250.00" },
-    custom(value: string, errors: Errors, _schema: unknown, path: string) {
-      if (!new RegExp(MONEY_PATTERN).test(value)) return value;
-      if (opts.positive && new Decimal(value).isZero()) errors.push({ type: "numberPositive", actual: value, message: `'${path}' must be greater than 0` });
-      return new Decimal(value).toFixed(2);
+    pattern,
+    messages: {
+      stringPattern: opts.positive
+        ? "The '{field}' field must be a decimal string greater than 0 with at most 2 decimals, e.g. 1250.00"
+        : "The '{field}' field must be a decimal string with at most 2 decimals, e.g. 1250.00",
+    },
+    custom(value: string) {
+      return new RegExp(pattern).test(value) ? new Decimal(value).toFixed(2) : value;
     },
   } as const;
 }
-
 
 /** An annual rate or a fraction as a decimal string ("0.0725" = 7.25 %), 0 ≤ x ≤ max. */
 export function rate(opts: { optional?: boolean; max?: number } = {}) {
   const max = opts.max ?? 1;
+  const exact = max === 1;
   return {
     type: "string",
     optional: !!opts.optional,
-    pattern: "^\\d{1,3}(\\.\\d{1,10})?$",
-    messages: { stringPattern: "The '{field}' field must be a decimal string rate, e.g. 0.0725 for 7.25 %" },
-    custom(value: string, errors: Errors, _schema: unknown, path: string) {
-      if (Number(value) > max) errors.push({ type: "numberMax", expected: max, actual: value, message: `'${path}' must be at most ${max}` });
-      return value;
-    },
+    pattern: exact ? UNIT_RATE_PATTERN : RATE_PATTERN,
+    messages: { stringPattern: `The '{field}' field must be a decimal string rate from 0 to ${max}, e.g. 0.0725 for 7.25 %` },
+    ...(exact
+      ? {}
+      : {
+          "x-maximum": max,
+          custom(value: string, errors: Errors, _schema: unknown, path: string) {
+            if (Number(value) > max) errors.push({ type: "numberMax", expected: max, actual: value, message: `'${path}' must be at most ${max}` });
+            return value;
+          },
+        }),
   } as const;
 }
 
-/** A business date, ISO "YYYY-MM-DD", and a real calendar date. */
+/** Business dates are 1900-01-01 … 2199-12-31 (issue 7): no year 0 or 9999 reaches a schedule or an average. */
+export const BUSINESS_DATE_RANGE = { min: "1900-01-01", max: "2199-12-31" } as const;
+
+/**
+ * A real calendar date in that range, as one regular expression (leap years included), so the
+ * validator and the OpenAPI document say exactly the same thing.
+ */
+export const ISO_DATE_PATTERN =
+  "^(?:(?:19|20|21)[0-9]{2}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)" +
+  "|(?:(?:19|21)(?:0[48]|[2468][048]|[13579][26])|20(?:[02468][048]|[13579][26]))-02-29)$";
+
+/** A business date, ISO "YYYY-MM-DD": a real calendar date from 1900-01-01 to 2199-12-31. */
 export function isoDate(opts: { optional?: boolean } = {}) {
   return {
     type: "string",
     optional: !!opts.optional,
-    pattern: "^\\d{4}-\\d{2}-\\d{2}$",
-    messages: { stringPattern: "The '{field}' field must be an ISO date, e.g. 2026-03-01" },
-    custom(value: string, errors: Errors, _schema: unknown, path: string) {
-      if (/^\d{4}-\d{2}-\d{2}$/.test(value) && !DateTime.fromISO(value, { zone: "utc" }).isValid) errors.push({ type: "date", actual: value, message: `'${path}' is not a calendar date` });
-      return value;
-    },
+    format: "date",
+    pattern: ISO_DATE_PATTERN,
+    messages: { stringPattern: `The '{field}' field must be a calendar date from ${BUSINESS_DATE_RANGE.min} to ${BUSINESS_DATE_RANGE.max}, e.g. 2026-03-01` },
   } as const;
 }
 
@@ -76,8 +98,25 @@ export function int(min: number, max: number, opts: { optional?: boolean; conver
   return { type: "number", integer: true, min, max, optional: !!opts.optional, convert: !!opts.convert } as const;
 }
 
+/**
+ * Free text of min..max characters (code points, as JSON Schema counts them), kept as sent. The
+ * bounds are also stated as minLength/maxLength for the OpenAPI document.
+ */
 export function text(max: number, opts: { optional?: boolean; min?: number } = {}) {
-  return { type: "string", min: opts.min ?? (opts.optional ? 0 : 1), max, trim: true, optional: !!opts.optional } as const;
+  const min = opts.min ?? (opts.optional ? 0 : 1);
+  return {
+    type: "string",
+    optional: !!opts.optional,
+    minLength: min,
+    maxLength: max,
+    custom(value: unknown, errors: Errors, _schema: unknown, path: string) {
+      if (typeof value !== "string") return value;
+      const length = [...value].length;
+      if (length < min) errors.push({ type: "stringMin", expected: min, actual: length, message: `The '${path}' field must be at least ${min} characters long.` });
+      if (length > max) errors.push({ type: "stringMax", expected: max, actual: length, message: `The '${path}' field must be at most ${max} characters long.` });
+      return value;
+    },
+  } as const;
 }
 
 export const objectId = { type: "string", pattern: "^[a-f0-9]{24}$", messages: { stringPattern: "The '{field}' field must be an id" } } as const;
@@ -94,20 +133,11 @@ export const dateWindowParams = {
 };
 
 /**
- * Runs an object-level rule (min ≤ max, all-or-nothing groups…) inside the same validation pass
- * as the field rules, so one 400 names every bad field. Attach it to a required field of a
- * create body; fastest-validator hands it the whole body.
+ * Attaches an object-level rule (min ≤ max, all-or-nothing groups…) to a field of a body. The
+ * broker's validator (shared/validation/validator.ts) runs it after the field rules, in the same
+ * pass, on the fields that passed their own validation only, so one 400 names every bad field and
+ * a rule never meets a value already refused.
  */
-export function withCrossFieldCheck<R extends object>(
-  rule: R,
-  check: (body: Record<string, any>) => { field: string; type?: string; message: string; actual?: unknown }[],
-): R {
-  return {
-    ...rule,
-    custom(value: unknown, errors: Errors, _schema: unknown, _path: string, parent: Record<string, any> | null, context: { data?: Record<string, any> }) {
-      // For a top-level field fastest-validator passes no parent; the whole body is context.data.
-      for (const e of check(parent ?? context?.data ?? {})) errors.push({ type: e.type ?? "invalid", field: e.field, message: e.message, actual: e.actual });
-      return value;
-    },
-  };
+export function withCrossFieldCheck<R extends object>(rule: R, check: CrossFieldCheck): R {
+  return { ...rule, [CROSS_FIELD_CHECK]: check };
 }

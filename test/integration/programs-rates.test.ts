@@ -121,10 +121,10 @@ describe("programs", () => {
     expect(ok.body).toMatchObject({ index_name: "SOFR", margin: "0.0250", version: 2 });
     const stale = await api("PATCH", `/api/v1/programs/${id}`, { token: T.admin, body: { description: "x", version: 1 } });
     expect(stale.status).toBe(409);
-    const bad = await api("PATCH", `/api/v1/programs/${id}`, { token: T.admin, body: { floor: "0.20" } });
+    const bad = await api("PATCH", `/api/v1/programs/${id}`, { token: T.admin, body: { floor: "0.20", version: 2 } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.data.fields.map((f: any) => f.field)).toEqual(["ceiling"]);
-    const immutable = await api("PATCH", `/api/v1/programs/${id}`, { token: T.admin, body: { program_type: "lease", created_at: "2020-01-01", description: "y" } });
+    const immutable = await api("PATCH", `/api/v1/programs/${id}`, { token: T.admin, body: { program_type: "lease", created_at: "2020-01-01", description: "y", version: 2 } });
     expect(immutable.status).toBe(400);
     expect(immutable.body.error.data.fields.map((f: any) => f.field).sort()).toEqual(["created_at", "program_type"]);
     expect((await api("GET", `/api/v1/programs/${id}`, { token: T.admin })).body).toMatchObject({ program_type: "installment", version: 2 });
@@ -215,7 +215,7 @@ describe("products, fee schedules, promotions", () => {
     });
     expect(res.status).toBe(201);
     expect(res.body.fees[0]).toMatchObject({ fee_type: "origination", percent: "0.02", max_amount: "500.00" });
-    const patched = await api("PATCH", `/api/v1/fee-schedules/${res.body.id}`, { token: T.admin, body: { fees: [{ fee_type: "late", calculation: "flat", amount: "35.00" }] } });
+    const patched = await api("PATCH", `/api/v1/fee-schedules/${res.body.id}`, { token: T.admin, body: { fees: [{ fee_type: "late", calculation: "flat", amount: "35.00" }], version: 1 } });
     expect(patched.status).toBe(200);
     expect(patched.body.fees).toEqual([{ fee_type: "late", calculation: "flat", amount: "35.00" }]);
     const eff = await api("GET", `/api/v1/products/${productId}/effective-config`, { token: T.admin });
@@ -240,7 +240,7 @@ describe("products, fee schedules, promotions", () => {
     expect(active.body.items.map((p: any) => p.id)).toEqual([res.body.id]);
     const none = await api("GET", `/api/v1/promotions?program_id=${programId}&active_on=2027-01-01`, { token: T.analyst });
     expect(none.body.total).toBe(0);
-    const patched = await api("PATCH", `/api/v1/promotions/${res.body.id}`, { token: T.admin, body: { end_date: "2025-06-01" } });
+    const patched = await api("PATCH", `/api/v1/promotions/${res.body.id}`, { token: T.admin, body: { end_date: "2025-06-01", version: 1 } });
     expect(patched.status).toBe(400);
     expect(patched.body.error.data.fields[0].field).toBe("end_date");
   });
@@ -276,7 +276,7 @@ describe("index rates", () => {
       ["2025-07-01", expect.any(String)],
       ["2025-12-31", "0.05631507"],
     ]);
-    const corrected = await api("PATCH", `/api/v1/index-rates/${mid.body.id}`, { token: T.admin, body: { rate: "0.05" } });
+    const corrected = await api("PATCH", `/api/v1/index-rates/${mid.body.id}`, { token: T.admin, body: { rate: "0.05", version: mid.body.version } });
     expect(corrected.status).toBe(200);
     const after = await api("GET", "/api/v1/index-rates?index_name=SOFR&from=2025-12-31", { token: T.analyst });
     expect(after.body.items[0].trailing_12_month_average).toBe("0.05506849");
@@ -303,7 +303,7 @@ describe("OpenAPI", () => {
       expect(paths[p]).toBeDefined();
     }
     expect(Object.keys(paths["/api/v1/programs/{id}"])).toEqual(expect.arrayContaining(["get", "patch"]));
-    const schema = res.body.components.schemas["programs.createProgram"];
+    const schema = paths["/api/v1/programs"].post.requestBody.content["application/json"].schema;
     expect(schema.required).toEqual(expect.arrayContaining(["name", "program_type", "payment_allocation_order"]));
     expect(schema.properties.day_count_convention.enum).toEqual(["actual_360", "actual_365", "30_360", "actual_actual"]);
   });

@@ -131,6 +131,18 @@ describe("k8s manifests", () => {
     expect(ofKind("Service").map((s) => s.metadata.name)).toContain("gateway");
   });
 
+  it("has Prometheus scrape each pod's internal health port, and no public route to metrics", () => {
+    for (const d of ofKind("Deployment")) {
+      expect(d.spec.template.metadata.annotations).toMatchObject({ "prometheus.io/scrape": "true", "prometheus.io/port": "3001", "prometheus.io/path": "/metrics" });
+    }
+    const [config] = ofKind("ConfigMap") as (K8sObject & { data: Record<string, string> })[];
+    expect(config.data.HEALTH_PORT).toBe("3001");
+    // The public Service exposes the gateway port only, never the health port.
+    const gateway = ofKind("Service").find((s) => s.metadata.name === "gateway")!;
+    expect(gateway.spec.ports.map((p: { targetPort: unknown }) => p.targetPort)).not.toContain(3001);
+    expect(gateway.spec.ports.map((p: { targetPort: unknown }) => p.targetPort)).not.toContain("health");
+  });
+
   it("has a CronJob per daily job running the tick entry point in the business time zone", () => {
     const cronJobs = ofKind("CronJob");
     const jobs = cronJobs.map((c) => c.spec.jobTemplate.spec.template.spec.containers[0].command);

@@ -1,0 +1,171 @@
+/**
+ * The broker's params validator: moleculer's fastest-validator, plus three rules that hold for
+ * every action of every service, present and future, without the action declaring anything
+ * (issue 7):
+ *
+ *  - A REST action's params are strict: a key it does not declare is a 400 naming the key, so an
+ *    undeclared query key can never reach a filter.
+ *  - Cross-field rules (withCrossFieldCheck) run after the field rules, on the fields that passed
+ *    their own validation only: a rule never sees (and never throws on) a value already refused.
+ *  - A REST PATCH must carry the version it read (body `version`, or If-Match via the gateway):
+ *    without it, 428 before the handler runs.
+ */
+import { Validators } from "moleculer";
+import { PreconditionRequiredError } from "../errors";
+import { compact } from "../runtime/compact-params.middleware";
+
+export type CrossFieldCheck = (body: Record<string, any>) => { field: string; type?: string; message: string; actual?: unknown }[];
+
+/** The property withCrossFieldCheck puts on a field rule. */
+export const CROSS_FIELD_CHECK = "crossFieldCheck";
+
+type Checker = ((params: any, opts?: any) => true | any[] | Promise<true | any[]>) & { async?: boolean };
+
+const Fastest = Validators.Fastest as unknown as new (opts?: unknown) => {
+  compile(schema: Record<string, any>): Checker;
+  middleware(broker: unknown): { name: string; localAction: (handler: any, action: any) => any; localEvent?: (handler: any, event: any) => any };
+};
+
+export class PlatformValidator extends Fastest {
+  constructor(opts: Record<string, unknown> = {}) {
+    // With null as a value, `nullable: false` (set on every rule by compile) refuses null even
+    // where a field is optional: a PATCH cannot null out a required field, and "optional" in the
+    // OpenAPI document means "may be absent", nothing more.
+    super({ considerNullAsAValue: true, ...opts });
+  }
+
+  override compile(schema: Record<string, any>): Checker {
+    const check = super.compile(withoutNulls(schema));
+    const crossChecks = crossFieldChecksOf(schema);
+    if (!crossChecks.length) return check;
+    const withCrossChecks: Checker = (params: Record<string, any>, opts?: unknown) => {
+      const res = check(params, opts);
+      return res instanceof Promise ? res.then((r) => runCrossChecks(r, params, crossChecks)) : runCrossChecks(res, params, crossChecks);
+    };
+    withCrossChecks.async = check.async;
+    return withCrossChecks;
+  }
+
+  override middleware(broker: unknown) {
+    const base = super.middleware(broker);
+    return {
+      ...base,
+      localAction(handler: any, action: any) {
+        const method = restMethod(action);
+        const fromQuery = method === "GET" || method === "DELETE";
+        const params = restParams(action);
+        const validated = base.localAction(handler, { ...action, params: fromQuery ? withoutLooseConversion(params) : params });
+        if (fromQuery && params) {
+          return function convertQuery(ctx: any) {
+            if (ctx.params && typeof ctx.params === "object") ctx.params = convertQueryStrings(ctx.params, params);
+            return validated(ctx);
+          };
+        }
+        if (method !== "PATCH") return validated;
+        return function requireVersion(ctx: any) {
+          if (ctx.params?.version === undefined || ctx.params?.version === null) {
+            return Promise.reject(new PreconditionRequiredError());
+          }
+          return validated(ctx);
+        };
+      },
+    };
+  }
+}
+
+/** Every rule of a schema, nested ones too, refuses null unless it says `nullable: true`. */
+export function withoutNulls(schema: Record<string, any>): Record<string, any> {
+  const out: Record<string, any> = {};
+  for (const [key, rule] of Object.entries(schema)) out[key] = key.startsWith("$$") ? rule : ruleWithoutNull(rule);
+  return out;
+}
+
+function ruleWithoutNull(rule: any): any {
+  if (typeof rule === "string") return rule.includes("nullable") ? rule : `${rule}|nullable:false`;
+  if (Array.isArray(rule)) return rule.map(ruleWithoutNull);
+  if (!rule || typeof rule !== "object" || typeof rule.type !== "string") return rule;
+  const out: Record<string, any> = { ...rule };
+  if (out.nullable === undefined) out.nullable = false;
+  if (out.props && typeof out.props === "object") out.props = withoutNulls(out.props);
+  if (out.items) out.items = ruleWithoutNull(out.items);
+  return out;
+}
+
+/** The HTTP method of an action's `rest` route ("GET /x" → GET; a bare path is any method). */
+export function restMethod(action: { rest?: unknown }): string | undefined {
+  const rest = action.rest;
+  const first = Array.isArray(rest) ? rest[0] : rest;
+  if (typeof first === "string") return /^\s*([A-Z]+)\s+/.exec(first)?.[1];
+  if (first && typeof first === "object") return String((first as { method?: string }).method ?? "").toUpperCase() || undefined;
+  return undefined;
+}
+
+/** A REST action's params, made strict unless the action chose otherwise. */
+export function restParams(action: { rest?: unknown; params?: Record<string, any> }): Record<string, any> | undefined {
+  if (!action.rest) return action.params;
+  const params = action.params ?? {};
+  if (typeof params !== "object" || params.$$root || "$$strict" in params) return params;
+  return { $$strict: true, ...params };
+}
+
+/**
+ * Query values arrive as strings. fastest-validator's `convert` takes Number("") as 0, "0x10" as
+ * 16 and "on" as true; a query number is a plain decimal and a boolean is "true" or "false", the
+ * way the OpenAPI document says, so the conversion is done here, strictly, and FV's is switched off.
+ */
+export function convertQueryStrings(params: Record<string, any>, schema: Record<string, any>): Record<string, any> {
+  const out = { ...params };
+  for (const [key, value] of Object.entries(params)) {
+    const rule = schema[key];
+    if (typeof value !== "string" || !rule || typeof rule !== "object") continue;
+    if (rule.type === "number" && /^-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,15})?$/.test(value)) out[key] = Number(value);
+    if (rule.type === "boolean" && (value === "true" || value === "false")) out[key] = value === "true";
+  }
+  return out;
+}
+
+function withoutLooseConversion(params: Record<string, any> | undefined): Record<string, any> | undefined {
+  if (!params) return params;
+  const out: Record<string, any> = {};
+  for (const [key, rule] of Object.entries(params)) {
+    out[key] = rule && typeof rule === "object" && (rule.type === "number" || rule.type === "boolean") && rule.convert ? { ...rule, convert: false } : rule;
+  }
+  return out;
+}
+
+function crossFieldChecksOf(schema: Record<string, any>): CrossFieldCheck[] {
+  return Object.entries(schema)
+    .filter(([key, rule]) => !key.startsWith("$$") && rule && typeof rule === "object" && typeof rule[CROSS_FIELD_CHECK] === "function")
+    .map(([, rule]) => rule[CROSS_FIELD_CHECK] as CrossFieldCheck);
+}
+
+/**
+ * Runs the cross-field rules on what passed: a copy of the params without any value that failed
+ * its own rule (a failed array item becomes a hole, so the others keep their indexes).
+ */
+function runCrossChecks(res: true | any[], params: Record<string, any>, checks: CrossFieldCheck[]): true | any[] {
+  // Optional fields FV touched but nobody sent come back as `key: undefined`: not values.
+  const valid = compact(params ?? {}) as Record<string, any>;
+  const failed = new Set(res === true ? [] : res.map((e) => String(e.field ?? "")));
+  for (const path of failed) removePath(valid, path);
+  // A field already refused by its own rule is not named twice.
+  const cross = checks.flatMap((check) =>
+    check(valid).filter((e) => !failed.has(e.field)).map((e) => ({ type: e.type ?? "invalid", field: e.field, message: e.message, actual: e.actual, crossField: true })),
+  );
+  if (!cross.length) return res;
+  return [...(res === true ? [] : res), ...cross];
+}
+
+/** Deletes "fees[1].amount" (or "fees[0]", "name") from `obj`; an unknown path is left alone. */
+function removePath(obj: Record<string, any>, path: string): void {
+  const segments = path.match(/[^.[\]]+/g);
+  if (!segments) return;
+  let node: any = obj;
+  for (const segment of segments.slice(0, -1)) {
+    node = node?.[segment];
+    if (node === null || typeof node !== "object") return;
+  }
+  if (node && typeof node === "object") delete node[segments[segments.length - 1]];
+}
+
+
