@@ -13,7 +13,6 @@
  * other portfolio only as `{ id, public_name }`, and none of its loans (403).
  */
 import type { Context } from "moleculer";
-import { DateTime } from "luxon";
 import { Types } from "mongoose";
 import type { ServiceThis, TypedServiceSchema } from "../shared/service-types";
 import { Access, type Principal } from "../shared/auth/roles";
@@ -26,6 +25,7 @@ import { LOAN_EVENTS_FILTER } from "../shared/contracts/loans";
 import { PortfolioEvents, type PortfolioChangedEvent } from "../shared/contracts/portfolios";
 import { SchedulerEvents, type TickEvent } from "../shared/contracts/scheduler";
 import type { DeliveredEvent } from "../shared/events/bus";
+import { businessToday } from "../shared/runtime/business-date";
 import { DurableEventsMixin, type DurableEventsVars } from "../shared/events/durable-events.mixin";
 import { isoDate, objectId, oneOf } from "../shared/validation/fields";
 import { autoAssignRunSchema, portfolioLoanSchema, portfolioSchema } from "./portfolios/models";
@@ -42,8 +42,6 @@ type Self = ServiceThis<Vars, Methods>;
 type Ctx<T = any> = Context<T, { user?: Principal; $statusCode?: number }>;
 
 const config = readConfig();
-/** Today in the business time zone: the default effective date of a membership change. */
-const businessToday = () => DateTime.now().setZone(config.businessTz).toISODate()!;
 
 const PortfoliosService: TypedServiceSchema<Vars, Methods> = {
   name: "portfolios",
@@ -161,7 +159,7 @@ const PortfoliosService: TypedServiceSchema<Vars, Methods> = {
       params: P.addLoanParams,
       async handler(this: Self, ctx: Ctx) {
         const portfolio = await getEntity(this.models.portfolios, "portfolio", ctx.params.id);
-        const out = await addLoan(this.membershipDeps(ctx), portfolio.toObject(), ctx.params.loan_id, ctx.params.effective_date ?? businessToday());
+        const out = await addLoan(this.membershipDeps(ctx), portfolio.toObject(), ctx.params.loan_id, ctx.params.effective_date ?? businessToday(config.businessTz));
         ctx.meta.$statusCode = 201;
         return out;
       },
@@ -172,7 +170,7 @@ const PortfoliosService: TypedServiceSchema<Vars, Methods> = {
       params: P.removeLoanParams,
       async handler(this: Self, ctx: Ctx) {
         const portfolio = await getEntity(this.models.portfolios, "portfolio", ctx.params.id);
-        return removeLoan(this.membershipDeps(ctx), portfolio.toObject(), ctx.params.loan_id, ctx.params.effective_date ?? businessToday());
+        return removeLoan(this.membershipDeps(ctx), portfolio.toObject(), ctx.params.loan_id, ctx.params.effective_date ?? businessToday(config.businessTz));
       },
     },
     listLoans: {
