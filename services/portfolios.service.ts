@@ -2,7 +2,7 @@
  * portfolios — portfolios, memberships, sales (seeds 000 and 004, DESIGN.md §5, §8, §9).
  *
  * Collections: portfolios, portfolio_loans (its own projection of loans + membership history),
- *              auto_assign_runs (services/portfolios/models.ts).
+ *              loan_claims (which portfolio holds a loan), auto_assign_runs (services/portfolios/models.ts).
  * Events in:   loan.> (durable: the loan projection and the first dates),
  *              scheduler.tick.auto_assign (durable: the daily auto-assign).
  * Events out:  portfolio.loan.added, portfolio.loan.removed, portfolio.sold, portfolio.changed
@@ -28,7 +28,7 @@ import type { DeliveredEvent } from "../shared/events/bus";
 import { businessToday } from "../shared/runtime/business-date";
 import { DurableEventsMixin, type DurableEventsVars } from "../shared/events/durable-events.mixin";
 import { isoDate, objectId, oneOf } from "../shared/validation/fields";
-import { autoAssignRunSchema, portfolioLoanSchema, portfolioSchema } from "./portfolios/models";
+import { autoAssignRunSchema, loanClaimSchema, portfolioLoanSchema, portfolioSchema } from "./portfolios/models";
 import * as P from "./portfolios/params";
 import { onLoanEvent } from "./portfolios/loan-events";
 import { addLoan, membersAsOf, removeLoan } from "./portfolios/membership";
@@ -36,7 +36,7 @@ import { runAutoAssign } from "./portfolios/auto-assign";
 import { sellPortfolio } from "./portfolios/sale";
 import { isInvestor, memberLoanView, ownsPortfolio, portfolioFor, portfolioView } from "./portfolios/views";
 
-const collections = { portfolios: portfolioSchema, portfolio_loans: portfolioLoanSchema, auto_assign_runs: autoAssignRunSchema };
+const collections = { portfolios: portfolioSchema, portfolio_loans: portfolioLoanSchema, loan_claims: loanClaimSchema, auto_assign_runs: autoAssignRunSchema };
 type Vars = MongoVars<typeof collections> & DurableEventsVars;
 type Self = ServiceThis<Vars, Methods>;
 type Ctx<T = any> = Context<T, { user?: Principal; $statusCode?: number }>;
@@ -208,11 +208,11 @@ const PortfoliosService: TypedServiceSchema<Vars, Methods> = {
       return view;
     },
     membershipDeps(this: Self, ctx: Ctx) {
-      return { portfolios: this.models.portfolios, loans: this.models.portfolio_loans, publish: (s: string, id: string, p: unknown) => this.publishDurable(s, id, p), actor: ctx.meta.user?.token_id ?? null };
+      return { portfolios: this.models.portfolios, loans: this.models.portfolio_loans, claims: this.models.loan_claims, publish: (s: string, id: string, p: unknown) => this.publishDurable(s, id, p), actor: ctx.meta.user?.token_id ?? null };
     },
     autoAssignFor(this: Self, businessDate: string) {
       return runAutoAssign(
-        { portfolios: this.models.portfolios, loans: this.models.portfolio_loans, runs: this.models.auto_assign_runs, publishMany: (events) => this.publishDurableMany(events), logger: this.logger },
+        { portfolios: this.models.portfolios, loans: this.models.portfolio_loans, claims: this.models.loan_claims, runs: this.models.auto_assign_runs, publishMany: (events) => this.publishDurableMany(events), logger: this.logger },
         businessDate,
       );
     },

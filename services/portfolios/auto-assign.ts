@@ -25,6 +25,7 @@ import { lastMembershipEnd, membershipEvent, type Membership } from "./membershi
 export interface AutoAssignDeps {
   portfolios: Model<any>;
   loans: Model<any>;
+  claims: Model<any>;
   runs: Model<any>;
   publishMany(events: { subject: string; id: string; payload: unknown }[]): Promise<void>;
   logger?: { info(...args: unknown[]): void };
@@ -72,7 +73,7 @@ export async function runAutoAssign(deps: AutoAssignDeps, businessDate: string):
   let scanned = 0;
   if (candidates.length) {
     const filter = { portfolio_id: null, "m.status": "active", $or: candidates.map((c) => criteriaToMongo(c.criteria)) };
-    const cursor = deps.loans.collection.find(filter, { projection: { m: 1, memberships: 1, mrev: 1, first_transaction_date: 1, first_cash_flow_date: 1 }, batchSize: 2000 });
+    const cursor = deps.loans.collection.find(filter, { projection: { m: 1, memberships: 1, first_transaction_date: 1, first_cash_flow_date: 1 }, batchSize: 2000 });
     const chunkSize = deps.chunkSize ?? 2000;
     let chunk: { doc: any; portfolioId: string }[] = [];
     for await (const doc of cursor as AsyncIterable<any>) {
@@ -104,21 +105,33 @@ function resultOf(run: any): Omit<AutoAssignResult, "repeated"> {
 }
 
 async function writeChunk(deps: AutoAssignDeps, date: string, chunk: { doc: any; portfolioId: string }[], added: Map<string, FirstDates[]>, counts: Record<string, number>) {
-  const ops = chunk.map(({ doc, portfolioId }) => ({
-    updateOne: {
-      filter: { _id: doc._id, portfolio_id: null, mrev: doc.mrev ?? 0 },
-      update: { $set: { portfolio_id: portfolioId }, $push: { memberships: { portfolio_id: portfolioId, added_on: date, removed_on: null, source: "auto_assign", removed_by: null } }, $inc: { mrev: 1 } },
-    },
-  }));
-  const res = await deps.loans.collection.bulkWrite(ops as any[], { ordered: false });
-  let won = chunk;
-  if (res.modifiedCount < chunk.length) {
-    // A static add (or another instance) took some of them meanwhile: keep only the ones we wrote.
-    const now = await deps.loans.collection.find({ _id: { $in: chunk.map((c) => c.doc._id) } }, { projection: { portfolio_id: 1, mrev: 1 } }).toArray();
-    const ours = new Set(now.filter((d: any) => chunk.some((c) => c.doc._id === d._id && c.portfolioId === d.portfolio_id && d.mrev === (c.doc.mrev ?? 0) + 1)).map((d: any) => d._id));
-    won = chunk.filter((c) => ours.has(c.doc._id));
+  // Claim first: a loan a static add took meanwhile fails on the unique key and is skipped.
+  const claims = chunk.map(({ doc, portfolioId }) => ({ _id: doc._id, portfolio_id: portfolioId, since: date, source: "auto_assign" }));
+  const lost = new Set<number>();
+  try {
+    await deps.claims.collection.insertMany(claims as any[], { ordered: false });
+  } catch (err) {
+    const list = writeErrorsOf(err);
+    if (!list.length || !list.every((w) => w.code === 11000)) throw err;
+    for (const w of list) lost.add(w.index);
   }
+  const won = chunk.filter((_, i) => !lost.has(i));
+  if (!won.length) return;
+  await deps.loans.collection.bulkWrite(
+    won.map(({ doc, portfolioId }) => ({
+      updateOne: {
+        filter: { _id: doc._id },
+        update: { $set: { portfolio_id: portfolioId }, $push: { memberships: { portfolio_id: portfolioId, added_on: date, removed_on: null, source: "auto_assign", removed_by: null } } },
+      },
+    })) as any[],
+    { ordered: false },
+  );
   await announce(deps, date, won.map((c) => ({ loanId: c.doc._id, portfolioId: c.portfolioId, n: (c.doc.memberships ?? []).length, dates: c.doc })), added, counts);
+}
+
+function writeErrorsOf(err: unknown): { code?: number; index: number }[] {
+  const w = (err as { writeErrors?: unknown }).writeErrors;
+  return (Array.isArray(w) ? w : w ? [w] : []) as { code?: number; index: number }[];
 }
 
 async function announce(deps: AutoAssignDeps, date: string, rows: { loanId: string; portfolioId: string; n: number; dates: any }[], added: Map<string, FirstDates[]>, counts: Record<string, number>) {
@@ -135,15 +148,26 @@ async function announce(deps: AutoAssignDeps, date: string, rows: { loanId: stri
   }
 }
 
-/** Loans a dead run of this date assigned: announce them again (same event ids) and fold their dates. */
+/**
+ * Loans a dead run of this date claimed: finish their history entry where the run died before
+ * writing it, announce them again (same event ids) and fold their dates.
+ */
 async function recoverInterruptedRun(deps: AutoAssignDeps, date: string, added: Map<string, FirstDates[]>, counts: Record<string, number>) {
-  const docs = await deps.loans.collection
-    .find({ memberships: { $elemMatch: { source: "auto_assign", added_on: date } } }, { projection: { memberships: 1, first_transaction_date: 1, first_cash_flow_date: 1 } })
-    .toArray();
-  const rows = docs.flatMap((d: any) => {
-    const ms = d.memberships as Membership[];
-    const n = ms.findIndex((m) => m.source === "auto_assign" && m.added_on === date);
-    return n < 0 ? [] : [{ loanId: d._id, portfolioId: ms[n].portfolio_id, n, dates: d }];
-  });
-  for (let i = 0; i < rows.length; i += 2000) await announce(deps, date, rows.slice(i, i + 2000), added, counts);
+  const claims: any[] = await deps.claims.collection.find({ since: date, source: "auto_assign" }).toArray();
+  for (let i = 0; i < claims.length; i += 2000) {
+    const rows: { loanId: string; portfolioId: string; n: number; dates: any }[] = [];
+    for (const claim of claims.slice(i, i + 2000)) {
+      const doc: any = await deps.loans.collection.findOne({ _id: claim._id }, { projection: { memberships: 1, first_transaction_date: 1, first_cash_flow_date: 1 } });
+      if (!doc) continue;
+      const ms = (doc.memberships ?? []) as Membership[];
+      let n = ms.findIndex((m) => m.source === "auto_assign" && m.added_on === date && m.portfolio_id === claim.portfolio_id);
+      if (n < 0) {
+        n = ms.length;
+        const entry = { portfolio_id: claim.portfolio_id, added_on: date, removed_on: null, source: "auto_assign", removed_by: null };
+        await deps.loans.collection.updateOne({ _id: claim._id }, { $set: { portfolio_id: claim.portfolio_id }, $push: { memberships: entry } } as any);
+      }
+      rows.push({ loanId: claim._id, portfolioId: claim.portfolio_id, n, dates: doc });
+    }
+    await announce(deps, date, rows, added, counts);
+  }
 }

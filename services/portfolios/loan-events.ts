@@ -1,8 +1,13 @@
 /**
  * The thin consumer of the loans service's durable events (DESIGN.md §7): reads the loan's
- * projection, applies the pure `applyLoanEvent`, stores what it returns (guarded by the
- * projection's `prev`, retried on a lost race), then runs the portfolio first-date step of any
- * ledger change. The step is queued on the loan's document in the same write (`pending_dates`),
+ * projection, applies the pure `applyLoanEvent`, stores what it returns, then runs the portfolio
+ * first-date step of any ledger change.
+ *
+ * Writes filter on `_id` alone (on the embedded server anything else scans 100,000 loans per
+ * write). A concurrent writer (another instance handling the same loan) is caught by the write's
+ * before-image: if its `prev` is not the one we computed from, we wrote over someone's result,
+ * so we apply our event again on top of that before-image and write again. `applyLoanEvent` is
+ * idempotent, so the loop converges on both events applied. The step is queued on the loan's document in the same write (`pending_dates`),
  * so a crash between the two writes is finished by the redelivery, never lost.
  */
 import type { Model } from "mongoose";
@@ -17,7 +22,7 @@ interface Models {
   portfolio_loans: Model<any>;
 }
 
-type PendingDates = { portfolio_id: string; change: LedgerChange };
+type PendingDates = { key: string; portfolio_id: string; change: LedgerChange };
 
 export function projectionOf(doc: any): LoanProjection | null {
   if (!doc) return null;
@@ -46,36 +51,36 @@ function projectionFields(p: LoanProjection) {
   };
 }
 
-/** Stores a projection over `doc` (null = new loan); false when someone else wrote first. */
-async function store(loans: Model<any>, doc: any, p: LoanProjection, pending: PendingDates[]): Promise<boolean> {
-  if (!doc) {
-    try {
-      await loans.collection.insertOne({
-        _id: p.loan_id as any, ...projectionFields(p), prev: 1,
-        portfolio_id: null, investor_id: null, memberships: [], mrev: 0, pending_dates: pending,
-      });
-      return true;
-    } catch (err) {
-      if ((err as { code?: number }).code === 11000) return false;
-      throw err;
-    }
+const MEMBERSHIP_DEFAULTS = { portfolio_id: null, investor_id: null, memberships: [] };
+
+/**
+ * Stores `compute(base)` over the document, retrying on top of the before-image until the write
+ * lands on the base it was computed from. `compute` returns null when there is nothing to write.
+ */
+async function storeOver(loans: Model<any>, loanId: string, base: any, compute: (doc: any) => { fields: Record<string, unknown> } | null): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const next = compute(base);
+    if (!next) return;
+    const before: any = await loans.collection.findOneAndUpdate(
+      { _id: loanId as any },
+      { $set: { ...next.fields, prev: (base?.prev ?? 0) + 1 }, $setOnInsert: MEMBERSHIP_DEFAULTS },
+      { upsert: true, returnDocument: "before" },
+    );
+    if ((before?.prev ?? null) === (base?.prev ?? null)) return;
+    base = before;
   }
-  const res = await loans.collection.updateOne(
-    { _id: p.loan_id as any, prev: doc.prev ?? 0 },
-    { $set: { ...projectionFields(p), pending_dates: [...(doc.pending_dates ?? []), ...pending] }, $inc: { prev: 1 } },
-  );
-  return res.matchedCount === 1;
+  throw new Error(`loan ${loanId}: projection kept changing under 50 attempts`);
 }
 
 /** Runs the queued first-date steps of one loan and clears them. */
 async function flushPendingDates(models: Models, loanId: string): Promise<void> {
-  const doc: any = await models.portfolio_loans.collection.findOne({ _id: loanId as any }, { projection: { pending_dates: 1, prev: 1 } });
+  const doc: any = await models.portfolio_loans.collection.findOne({ _id: loanId as any }, { projection: { pending_dates: 1 } });
   const pending: PendingDates[] = doc?.pending_dates ?? [];
   if (!pending.length) return;
   // Each step is idempotent given the ledger (a book is a min, a rebook/delete recomputes), so a
   // repeat after a crash changes nothing.
   for (const p of pending) await applyDatesChange(models.portfolios, models.portfolio_loans, p.portfolio_id, { kind: "ledger", change: p.change });
-  await models.portfolio_loans.collection.updateOne({ _id: loanId as any, prev: doc.prev }, { $set: { pending_dates: [] } });
+  await models.portfolio_loans.collection.updateOne({ _id: loanId as any }, { $pull: { pending_dates: { key: { $in: pending.map((p) => p.key) } } } } as any);
 }
 
 export async function onLoanEvent(models: Models, event: DeliveredEvent): Promise<void> {
@@ -83,38 +88,43 @@ export async function onLoanEvent(models: Models, event: DeliveredEvent): Promis
   const payload = event.payload as { loan_id?: string };
   if (!payload?.loan_id) return;
   const loans = models.portfolio_loans;
-  for (let attempt = 0; ; attempt++) {
-    const doc: any = await loans.collection.findOne({ _id: payload.loan_id as any });
-    const result = applyLoanEvent(projectionOf(doc), event.subject, event.payload);
-    if (!result) break;
-    const pending = result.ledgerChange && doc?.portfolio_id ? [{ portfolio_id: doc.portfolio_id, change: result.ledgerChange }] : [];
-    if (await store(loans, doc, result.projection, pending)) break;
-    if (attempt > 20) throw new Error(`loan ${payload.loan_id}: projection kept changing under 20 attempts`);
-  }
+  const doc: any = await loans.collection.findOne({ _id: payload.loan_id as any });
+  await storeOver(loans, payload.loan_id, doc, (base) => {
+    const result = applyLoanEvent(projectionOf(base), event.subject, event.payload);
+    if (!result) return null;
+    const pending = [...(base?.pending_dates ?? [])];
+    if (result.ledgerChange && base?.portfolio_id) pending.push({ key: event.id, portfolio_id: base.portfolio_id, change: result.ledgerChange });
+    return { fields: { ...projectionFields(result.projection), pending_dates: pending } };
+  });
   await flushPendingDates(models, payload.loan_id);
 }
 
-/** A close-of-business chunk: each loan's position, newer versions only, one bulk write. */
+/**
+ * A close-of-business chunk: each loan's position, newer versions only, one bulk write of the
+ * position fields (the ledger and membership are not touched, so a transaction event handled
+ * meanwhile keeps its ledger change).
+ */
 async function onCloseBatch(models: Models, batch: LoanCloseBatchEvent): Promise<void> {
   const loans = models.portfolio_loans.collection;
   const messages = closeBatchMessages(batch);
-  for (let round = 0; round < 5 && messages.length; round++) {
-    const docs = await loans.find({ _id: { $in: messages.map((m) => m.loan_id) as any[] } }).toArray();
-    const byId = new Map(docs.map((d: any) => [d._id as string, d]));
-    const ops: any[] = [];
-    for (const msg of messages) {
-      const doc: any = byId.get(msg.loan_id);
-      const next = applyPosition(projectionOf(doc), msg);
-      if (!next) continue;
-      ops.push(
-        doc
-          ? { updateOne: { filter: { _id: msg.loan_id, prev: doc.prev ?? 0 }, update: { $set: projectionFields(next), $inc: { prev: 1 } } } }
-          : { updateOne: { filter: { _id: msg.loan_id }, update: { $setOnInsert: { ...projectionFields(next), prev: 1, portfolio_id: null, investor_id: null, memberships: [], mrev: 0, pending_dates: [] } }, upsert: true } },
-      );
-    }
-    if (!ops.length) return;
-    const res = await loans.bulkWrite(ops, { ordered: false });
-    if (res.matchedCount + res.upsertedCount >= ops.length) return;
-    // Some loans changed under us (an event for one of them): re-read and re-apply just those next round.
+  if (!messages.length) return;
+  const docs = await loans.find({ _id: { $in: messages.map((m) => m.loan_id) as any[] } }, { projection: { version: 1, attributes: 1, state: 1 } }).toArray();
+  const byId = new Map(docs.map((d: any) => [d._id as string, d]));
+  const ops: any[] = [];
+  for (const msg of messages) {
+    const doc: any = byId.get(msg.loan_id);
+    const next = applyPosition(doc ? ({ ...EMPTY, loan_id: msg.loan_id, version: doc.version, attributes: doc.attributes, state: doc.state }) : null, msg);
+    if (!next) continue;
+    const position = { version: next.version, attributes: next.attributes, state: next.state, m: criteriaDocument(criteriaView(next.attributes, next.state)) };
+    ops.push({
+      updateOne: {
+        filter: { _id: msg.loan_id },
+        update: { $set: position, $inc: { prev: 1 }, $setOnInsert: { ...MEMBERSHIP_DEFAULTS, ledger: [], retired: [], first_transaction_date: null, first_cash_flow_date: null, pending_dates: [] } },
+        upsert: true,
+      },
+    });
   }
+  if (ops.length) await loans.bulkWrite(ops, { ordered: false });
 }
+
+const EMPTY = { ledger: [], retired: [], first_transaction_date: null, first_cash_flow_date: null };

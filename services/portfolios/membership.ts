@@ -3,15 +3,18 @@
  * open portfolios only, every add and remove kept with its dates so membership can be asked as of
  * any past date.
  *
- * The loan's own projection document holds its current `portfolio_id` and its membership
- * history, so an add or a remove is one atomic, guarded write (no transactions needed). The
- * portfolio side follows (its first dates and `members_rev`, conditional on the portfolio still
- * being open); if the portfolio closed or sold in between, the loan write is undone and the
- * request is a 409. A retried add of a loan already in the portfolio finishes the side writes
- * (dates, event) and answers 200, so a crash between the writes heals on retry.
+ * "At most one portfolio" is the loan's claim (`loan_claims`, unique by loan id): an add inserts
+ * it or finds who holds the loan. The loan's projection document then records its current
+ * `portfolio_id` and the membership history (filtered on `_id` alone: the embedded server scans
+ * on anything else). The portfolio side follows (its first dates and `members_rev`, the latter
+ * conditional on the portfolio still being open); if the portfolio closed or sold in between,
+ * the add is undone and answered 409. A retried add of a loan the portfolio already holds
+ * finishes whatever a crash left undone (history, dates, event) and answers again, so a crash
+ * between the writes heals on retry.
  */
 import type { Model } from "mongoose";
 import { ConflictError, NotFoundError, BadRequestError } from "../../shared/errors";
+import { isDuplicateKey } from "../../shared/db/crud";
 import { PortfolioEvents, type PortfolioMembershipEvent } from "../../shared/contracts/portfolios";
 import { applyDatesChange } from "./first-dates";
 
@@ -45,6 +48,7 @@ export function membershipEventId(kind: "added" | "removed", loanId: string, por
 interface Deps {
   portfolios: Model<any>;
   loans: Model<any>;
+  claims: Model<any>;
   publish(subject: string, id: string, payload: unknown): Promise<void>;
   actor: string | null;
 }
@@ -64,52 +68,63 @@ export async function addLoan(deps: Deps, portfolio: any, loanId: string, date: 
   const doc: any = await deps.loans.findById(loanId).lean();
   if (!doc) throw new NotFoundError("loan", loanId);
   const memberships: Membership[] = doc.memberships ?? [];
-  if (doc.portfolio_id && doc.portfolio_id !== portfolioId) {
-    throw new ConflictError(`loan ${loanId} already belongs to portfolio ${doc.portfolio_id}`, { loan_id: loanId, portfolio_id: doc.portfolio_id });
+  let claim: any = await deps.claims.findById(loanId).lean();
+  if (claim && claim.portfolio_id !== portfolioId) {
+    throw new ConflictError(`loan ${loanId} already belongs to portfolio ${claim.portfolio_id}`, { loan_id: loanId, portfolio_id: claim.portfolio_id });
   }
-  let n = memberships.length;
-  let since = date;
-  if (doc.portfolio_id === portfolioId) {
-    // A retry (or a second add): finish the side writes of the membership that stands.
-    since = memberships[n - 1].added_on;
-    n -= 1;
-  } else {
+  if (!claim) {
     const end = lastMembershipEnd(memberships);
     if (end && date < end) throw new BadRequestError("invalid request", [{ field: "effective_date", type: "date", message: `'effective_date' must be on or after ${end}, when the loan's last membership ended`, actual: date }]);
-    const entry: Membership = { portfolio_id: portfolioId, added_on: date, removed_on: null, source: "static", removed_by: null };
-    const res = await deps.loans.updateOne({ _id: loanId, portfolio_id: null, mrev: doc.mrev ?? 0 }, { $set: { portfolio_id: portfolioId }, $push: { memberships: entry }, $inc: { mrev: 1 } });
-    if (!res.matchedCount) throw new ConflictError(`loan ${loanId} changed portfolio meanwhile; retry`, { loan_id: loanId });
+    claim = { _id: loanId, portfolio_id: portfolioId, since: date, source: "static" };
+    try {
+      await deps.claims.create(claim);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      throw new ConflictError(`loan ${loanId} was just added to another portfolio`, { loan_id: loanId });
+    }
     const still = await deps.portfolios.updateOne({ _id: portfolioId, status: "open" }, { $inc: { members_rev: 1 } });
     if (!still.matchedCount) {
-      await deps.loans.updateOne({ _id: loanId, portfolio_id: portfolioId, mrev: (doc.mrev ?? 0) + 1 }, { $set: { portfolio_id: null }, $pop: { memberships: 1 }, $inc: { mrev: 1 } });
+      await deps.claims.deleteOne({ _id: loanId });
       throw new ConflictError(`portfolio ${portfolioId} closed or sold meanwhile`, { portfolio_id: portfolioId });
     }
   }
+  // The history entry, unless a first attempt already wrote it.
+  const last = memberships.at(-1);
+  const recorded = doc.portfolio_id === portfolioId && last?.portfolio_id === portfolioId && last.removed_on === null;
+  const n = recorded ? memberships.length - 1 : memberships.length;
+  if (!recorded) {
+    const entry: Membership = { portfolio_id: portfolioId, added_on: claim.since, removed_on: null, source: "static", removed_by: null };
+    await deps.loans.updateOne({ _id: loanId }, { $set: { portfolio_id: portfolioId }, $push: { memberships: entry } });
+  }
   await applyDatesChange(deps.portfolios, deps.loans, portfolioId, { kind: "loan_added", loan: { first_transaction_date: doc.first_transaction_date ?? null, first_cash_flow_date: doc.first_cash_flow_date ?? null } });
-  const ev = membershipEvent("added", loanId, portfolioId, since, n, "static", deps.actor);
+  const ev = membershipEvent("added", loanId, portfolioId, claim.since, n, "static", deps.actor);
   await deps.publish(PortfolioEvents.loanAdded, ev.id, ev.payload);
-  return { portfolio_id: portfolioId, loan_id: loanId, member_since: since, source: "static" as const };
+  return { portfolio_id: portfolioId, loan_id: loanId, member_since: claim.since as string, source: "static" as const };
 }
 
 export async function removeLoan(deps: Deps, portfolio: any, loanId: string, date: string) {
   const portfolioId = String(portfolio._id);
   requireOpen(portfolio);
-  const doc: any = await deps.loans.findById(loanId).lean();
-  if (!doc || doc.portfolio_id !== portfolioId) throw new NotFoundError(`loan in portfolio ${portfolioId}`, loanId);
+  const claim: any = await deps.claims.findById(loanId).lean();
+  const doc: any = claim?.portfolio_id === portfolioId ? await deps.loans.findById(loanId).lean() : null;
+  if (!doc) throw new NotFoundError(`loan in portfolio ${portfolioId}`, loanId);
   const memberships: Membership[] = doc.memberships ?? [];
   const n = memberships.length - 1;
   const current = memberships[n];
-  if (date < current.added_on) {
+  if (current && date < current.added_on) {
     throw new BadRequestError("invalid request", [{ field: "effective_date", type: "date", message: `'effective_date' must be on or after ${current.added_on}, when the loan joined`, actual: date }]);
   }
-  const next = memberships.map((m, i) => (i === n ? { ...m, removed_on: date, removed_by: "static" } : m));
-  const res = await deps.loans.updateOne({ _id: loanId, portfolio_id: portfolioId, mrev: doc.mrev ?? 0 }, { $set: { portfolio_id: null, memberships: next }, $inc: { mrev: 1 } });
-  if (!res.matchedCount) throw new ConflictError(`loan ${loanId} changed meanwhile; retry`, { loan_id: loanId });
+  if (current?.portfolio_id === portfolioId && current.removed_on === null) {
+    const next = memberships.map((m, i) => (i === n ? { ...m, removed_on: date, removed_by: "static" } : m));
+    await deps.loans.updateOne({ _id: loanId }, { $set: { portfolio_id: null, memberships: next } });
+  }
+  // The claim goes last: until then no other portfolio can take the loan.
+  await deps.claims.deleteOne({ _id: loanId });
   await deps.portfolios.updateOne({ _id: portfolioId }, { $inc: { members_rev: 1 } });
   await applyDatesChange(deps.portfolios, deps.loans, portfolioId, { kind: "loan_removed", loan: { first_transaction_date: doc.first_transaction_date ?? null, first_cash_flow_date: doc.first_cash_flow_date ?? null } });
   const ev = membershipEvent("removed", loanId, portfolioId, date, n, "static", deps.actor);
   await deps.publish(PortfolioEvents.loanRemoved, ev.id, ev.payload);
-  return { portfolio_id: portfolioId, loan_id: loanId, member_since: current.added_on, member_until: date };
+  return { portfolio_id: portfolioId, loan_id: loanId, member_since: current?.added_on ?? null, member_until: date };
 }
 
 /** The loans that were members on `date`, each with the membership that covered it. */

@@ -7,7 +7,12 @@
  *   this service owns about each loan: its current portfolio and its membership history. Keeping
  *   membership on the loan's own document makes "at most one portfolio" and the history one
  *   atomic single-document write.
+ * - `loan_claims`: which portfolio holds each loan now (unique by loan id).
  * - `auto_assign_runs`: one record per business date, so the daily job is idempotent.
+ *
+ * On the embedded MongoDB server a filter with anything beside `_id` scans the collection, so
+ * every write to `portfolio_loans` filters on `_id` alone; races are settled by the claim's
+ * unique key (membership) or by checking the write's before-image (the projection).
  */
 import { Schema } from "mongoose";
 
@@ -90,21 +95,35 @@ export const portfolioLoanSchema = new Schema(
     first_cash_flow_date: { type: String, default: null },
     /** Criteria fields, typed for queries (shared/portfolios/criteria.ts criteriaDocument). */
     m: { type: Schema.Types.Mixed, default: {} },
-    /** Bumped by every projection write: guards read-modify-write of the projection part. */
+    /** Bumped by every projection write: the before-image check of loan-events.ts compares it. */
     prev: { type: Number, default: 0 },
     portfolio_id: { type: String, default: null },
     investor_id: { type: String, default: null },
     memberships: { type: [membershipSchema], default: [] },
     /** Ledger changes written to the projection whose portfolio first-date step is still to run. */
     pending_dates: { type: [Schema.Types.Mixed], default: [] },
-    /** Bumped by every membership write. */
-    mrev: { type: Number, default: 0 },
   },
   { versionKey: false, minimize: false },
 );
 portfolioLoanSchema.index({ portfolio_id: 1 });
 portfolioLoanSchema.index({ "memberships.portfolio_id": 1 });
 portfolioLoanSchema.index({ "m.status": 1, portfolio_id: 1 });
+
+/**
+ * A loan's claim on its portfolio, keyed by loan id: "at most one portfolio" is the unique `_id`
+ * (an insert either wins or finds the owner), and on the embedded server only `_id` is a lookup,
+ * so the projection's own writes can stay `_id`-only.
+ */
+export const loanClaimSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    portfolio_id: { type: String, required: true },
+    since: { type: String, required: true },
+    source: { type: String, required: true },
+  },
+  { versionKey: false },
+);
+loanClaimSchema.index({ portfolio_id: 1 });
 
 export const autoAssignRunSchema = new Schema(
   {
