@@ -2,7 +2,8 @@
  * portfolios — portfolios, memberships, sales (seeds 000 and 004, DESIGN.md §5, §8, §9).
  *
  * Collections: portfolios, portfolio_loans (its own projection of loans + membership history),
- *              loan_claims (which portfolio holds a loan), auto_assign_runs (services/portfolios/models.ts).
+ *              loan_claims (which portfolio holds a loan), portfolio_memberships (every add and
+ *              remove with its dates), auto_assign_runs (services/portfolios/models.ts).
  * Events in:   loan.> (durable: the loan projection and the first dates),
  *              scheduler.tick.auto_assign (durable: the daily auto-assign).
  * Events out:  portfolio.loan.added, portfolio.loan.removed, portfolio.sold, portfolio.changed
@@ -28,15 +29,21 @@ import type { DeliveredEvent } from "../shared/events/bus";
 import { businessToday } from "../shared/runtime/business-date";
 import { DurableEventsMixin, type DurableEventsVars } from "../shared/events/durable-events.mixin";
 import { isoDate, objectId, oneOf } from "../shared/validation/fields";
-import { autoAssignRunSchema, loanClaimSchema, portfolioLoanSchema, portfolioSchema } from "./portfolios/models";
+import { autoAssignRunSchema, loanClaimSchema, membershipSchema, portfolioLoanSchema, portfolioSchema } from "./portfolios/models";
 import * as P from "./portfolios/params";
 import { onLoanEvent } from "./portfolios/loan-events";
-import { addLoan, membersAsOf, removeLoan } from "./portfolios/membership";
+import { addLoan, currentMembers, membersAsOf, removeLoan, type MembershipDeps } from "./portfolios/membership";
 import { runAutoAssign } from "./portfolios/auto-assign";
 import { sellPortfolio } from "./portfolios/sale";
 import { isInvestor, memberLoanView, ownsPortfolio, portfolioFor, portfolioView } from "./portfolios/views";
 
-const collections = { portfolios: portfolioSchema, portfolio_loans: portfolioLoanSchema, loan_claims: loanClaimSchema, auto_assign_runs: autoAssignRunSchema };
+const collections = {
+  portfolios: portfolioSchema,
+  portfolio_loans: portfolioLoanSchema,
+  loan_claims: loanClaimSchema,
+  portfolio_memberships: membershipSchema,
+  auto_assign_runs: autoAssignRunSchema,
+};
 type Vars = MongoVars<typeof collections> & DurableEventsVars;
 type Self = ServiceThis<Vars, Methods>;
 type Ctx<T = any> = Context<T, { user?: Principal; $statusCode?: number }>;
@@ -140,6 +147,7 @@ const PortfoliosService: TypedServiceSchema<Vars, Methods> = {
           {
             portfolios: this.models.portfolios,
             loans: this.models.portfolio_loans,
+            claims: this.models.loan_claims,
             investorExists: (investorId) => ctx.call("investors.exists", { id: investorId }) as Promise<boolean>,
             publish: (s, eid, p) => this.publishDurable(s, eid, p),
             actor: ctx.meta.user?.token_id ?? null,
@@ -181,9 +189,10 @@ const PortfoliosService: TypedServiceSchema<Vars, Methods> = {
         const portfolio = await getEntity(this.models.portfolios, "portfolio", ctx.params.id);
         if (isInvestor(ctx.meta.user) && !ownsPortfolio(ctx.meta.user, portfolio)) throw new ForbiddenError("an investor sees the loans of its own portfolios only");
         const { id, as_of, limit, offset } = ctx.params;
+        const deps = this.membershipDeps(ctx);
         const rows = as_of
-          ? (await membersAsOf(this.models.portfolio_loans, id, as_of)).map((r) => memberLoanView(r.doc, r.membership))
-          : ((await this.models.portfolio_loans.find({ portfolio_id: id }).sort({ _id: 1 }).lean()) as any[]).map((d) => memberLoanView(d, d.memberships?.at(-1)));
+          ? (await membersAsOf(deps, id, as_of)).map((r) => memberLoanView(r.doc, r.membership, null))
+          : (await currentMembers(deps, id)).map((r) => memberLoanView(r.doc, { added_on: r.claim.since, removed_on: null, source: r.claim.source, portfolio_id: id }, r.claim.investor_id));
         return { items: rows.slice(offset, offset + limit), total: rows.length, limit, offset, ...(as_of ? { as_of } : {}) };
       },
     },
@@ -208,11 +217,18 @@ const PortfoliosService: TypedServiceSchema<Vars, Methods> = {
       return view;
     },
     membershipDeps(this: Self, ctx: Ctx) {
-      return { portfolios: this.models.portfolios, loans: this.models.portfolio_loans, claims: this.models.loan_claims, publish: (s: string, id: string, p: unknown) => this.publishDurable(s, id, p), actor: ctx.meta.user?.token_id ?? null };
+      return {
+        portfolios: this.models.portfolios,
+        loans: this.models.portfolio_loans,
+        claims: this.models.loan_claims,
+        memberships: this.models.portfolio_memberships,
+        publish: (s: string, id: string, p: unknown) => this.publishDurable(s, id, p),
+        actor: ctx.meta.user?.token_id ?? null,
+      };
     },
     autoAssignFor(this: Self, businessDate: string) {
       return runAutoAssign(
-        { portfolios: this.models.portfolios, loans: this.models.portfolio_loans, claims: this.models.loan_claims, runs: this.models.auto_assign_runs, publishMany: (events) => this.publishDurableMany(events), logger: this.logger },
+        { portfolios: this.models.portfolios, loans: this.models.portfolio_loans, claims: this.models.loan_claims, memberships: this.models.portfolio_memberships, runs: this.models.auto_assign_runs, publishMany: (events) => this.publishDurableMany(events), logger: this.logger },
         businessDate,
       );
     },
@@ -233,7 +249,7 @@ function userCode(given: string | undefined, id: string): string {
 
 interface Methods {
   announce(doc: any): Promise<Record<string, any>>;
-  membershipDeps(ctx: Ctx): Parameters<typeof addLoan>[0];
+  membershipDeps(ctx: Ctx): MembershipDeps;
   autoAssignFor(businessDate: string): ReturnType<typeof runAutoAssign>;
   onLoanEvent(event: DeliveredEvent): Promise<void>;
   onAutoAssignTick(event: DeliveredEvent): Promise<void>;

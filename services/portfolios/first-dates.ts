@@ -7,9 +7,17 @@ import type { Model } from "mongoose";
 import type { FirstDates, LedgerTransaction } from "../../shared/finance/portfolio/firstDates";
 import { datesWithLoansAdded, nextPortfolioDates, type PortfolioDatesChange } from "../../shared/portfolios/portfolio-dates";
 
+interface Deps {
+  portfolios: Model<any>;
+  loans: Model<any>;
+  claims: Model<any>;
+}
+
 /** Every booked transaction of the portfolio's current members (seed 004's "find new"). */
-export async function memberLedgers(loans: Model<any>, portfolioId: string): Promise<LedgerTransaction[]> {
-  const docs = await loans.find({ portfolio_id: portfolioId }, { ledger: 1 }).lean();
+export async function memberLedgers(deps: Deps, portfolioId: string): Promise<LedgerTransaction[]> {
+  const ids = (await deps.claims.find({ portfolio_id: portfolioId }, { _id: 1 }).lean()).map((c: any) => c._id);
+  if (!ids.length) return [];
+  const docs = await deps.loans.find({ _id: { $in: ids } }, { ledger: 1 }).lean();
   return docs.flatMap((d: any) => (d.ledger ?? []) as LedgerTransaction[]);
 }
 
@@ -19,14 +27,15 @@ async function guardedDatesWrite(portfolios: Model<any>, portfolioId: string, ne
     if (!p) return;
     const current = { first_transaction_date: p.first_transaction_date ?? null, first_cash_flow_date: p.first_cash_flow_date ?? null };
     const dates = await next(current);
+    // The portfolios collection is small: a guard beside _id costs little here.
     const res = await portfolios.updateOne({ _id: portfolioId, dates_rev: p.dates_rev ?? 0 }, { $set: dates, $inc: { dates_rev: 1, ...extra } });
     if (res.matchedCount) return;
   }
   throw new Error(`portfolio ${portfolioId}: first dates kept changing under 20 attempts`);
 }
 
-export function applyDatesChange(portfolios: Model<any>, loans: Model<any>, portfolioId: string, change: PortfolioDatesChange): Promise<void> {
-  return guardedDatesWrite(portfolios, portfolioId, (current) => nextPortfolioDates(current, change, () => memberLedgers(loans, portfolioId)));
+export function applyDatesChange(deps: Deps, portfolioId: string, change: PortfolioDatesChange): Promise<void> {
+  return guardedDatesWrite(deps.portfolios, portfolioId, (current) => nextPortfolioDates(current, change, () => memberLedgers(deps, portfolioId)));
 }
 
 /** Many loans joined (the daily auto-assign): one write per portfolio, no ledger read. */

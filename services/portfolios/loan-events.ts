@@ -20,6 +20,7 @@ import { applyDatesChange } from "./first-dates";
 interface Models {
   portfolios: Model<any>;
   portfolio_loans: Model<any>;
+  loan_claims: Model<any>;
 }
 
 type PendingDates = { key: string; portfolio_id: string; change: LedgerChange };
@@ -51,7 +52,7 @@ function projectionFields(p: LoanProjection) {
   };
 }
 
-const MEMBERSHIP_DEFAULTS = { portfolio_id: null, investor_id: null, memberships: [] };
+const MEMBERSHIP_DEFAULTS = { membership_end: null };
 
 /**
  * Stores `compute(base)` over the document, retrying on top of the before-image until the write
@@ -79,7 +80,8 @@ async function flushPendingDates(models: Models, loanId: string): Promise<void> 
   if (!pending.length) return;
   // Each step is idempotent given the ledger (a book is a min, a rebook/delete recomputes), so a
   // repeat after a crash changes nothing.
-  for (const p of pending) await applyDatesChange(models.portfolios, models.portfolio_loans, p.portfolio_id, { kind: "ledger", change: p.change });
+  const deps = { portfolios: models.portfolios, loans: models.portfolio_loans, claims: models.loan_claims };
+  for (const p of pending) await applyDatesChange(deps, p.portfolio_id, { kind: "ledger", change: p.change });
   await models.portfolio_loans.collection.updateOne({ _id: loanId as any }, { $pull: { pending_dates: { key: { $in: pending.map((p) => p.key) } } } } as any);
 }
 
@@ -89,11 +91,13 @@ export async function onLoanEvent(models: Models, event: DeliveredEvent): Promis
   if (!payload?.loan_id) return;
   const loans = models.portfolio_loans;
   const doc: any = await loans.collection.findOne({ _id: payload.loan_id as any });
+  // The portfolio holding the loan, whose first dates a ledger change moves.
+  const claim: any = await models.loan_claims.collection.findOne({ _id: payload.loan_id as any }, { projection: { portfolio_id: 1 } });
   await storeOver(loans, payload.loan_id, doc, (base) => {
     const result = applyLoanEvent(projectionOf(base), event.subject, event.payload);
     if (!result) return null;
     const pending = [...(base?.pending_dates ?? [])];
-    if (result.ledgerChange && base?.portfolio_id) pending.push({ key: event.id, portfolio_id: base.portfolio_id, change: result.ledgerChange });
+    if (result.ledgerChange && claim) pending.push({ key: event.id, portfolio_id: claim.portfolio_id, change: result.ledgerChange });
     return { fields: { ...projectionFields(result.projection), pending_dates: pending } };
   });
   await flushPendingDates(models, payload.loan_id);

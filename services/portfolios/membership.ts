@@ -1,16 +1,16 @@
 /**
- * Static membership (DESIGN.md §9): a loan in at most one portfolio, added to and removed from
- * open portfolios only, every add and remove kept with its dates so membership can be asked as of
+ * Membership (DESIGN.md §9): a loan in at most one portfolio, added to and removed from open
+ * portfolios only, every add and remove kept with its dates so membership can be asked as of
  * any past date.
  *
- * "At most one portfolio" is the loan's claim (`loan_claims`, unique by loan id): an add inserts
- * it or finds who holds the loan. The loan's projection document then records its current
- * `portfolio_id` and the membership history (filtered on `_id` alone: the embedded server scans
- * on anything else). The portfolio side follows (its first dates and `members_rev`, the latter
- * conditional on the portfolio still being open); if the portfolio closed or sold in between,
- * the add is undone and answered 409. A retried add of a loan the portfolio already holds
- * finishes whatever a crash left undone (history, dates, event) and answers again, so a crash
- * between the writes heals on retry.
+ * - `loan_claims` (unique by loan id) says which portfolio holds a loan now: an add inserts the
+ *   claim or finds who holds the loan, a remove deletes it last.
+ * - `portfolio_memberships` keeps the history: one record per membership, `added_on` and, once
+ *   removed, `removed_on`; a loan is a member on D when added_on ≤ D < removed_on.
+ * The portfolio side follows (its first dates and `members_rev`, the latter conditional on the
+ * portfolio still being open); if the portfolio closed or sold in between, the add is undone and
+ * answered 409. A retried add or remove finishes whatever a crash left undone (history, dates,
+ * event: all keyed by the membership id) and answers again.
  */
 import type { Model } from "mongoose";
 import { ConflictError, NotFoundError, BadRequestError } from "../../shared/errors";
@@ -19,6 +19,8 @@ import { PortfolioEvents, type PortfolioMembershipEvent } from "../../shared/con
 import { applyDatesChange } from "./first-dates";
 
 export interface Membership {
+  _id: string;
+  loan_id: string;
   portfolio_id: string;
   added_on: string;
   removed_on: string | null;
@@ -31,51 +33,46 @@ export function memberOn(m: Pick<Membership, "added_on" | "removed_on">, date: s
   return m.added_on <= date && (m.removed_on === null || m.removed_on > date);
 }
 
-/** The date before which a new membership may not start: the end of the loan's last one. */
-export function lastMembershipEnd(memberships: readonly Membership[]): string | null {
-  let end: string | null = null;
-  for (const m of memberships) {
-    const d = m.removed_on ?? m.added_on;
-    if (end === null || d > end) end = d;
-  }
-  return end;
+/** A membership's id: the loan, its start, the portfolio and how it came (`auto`, or `s<k>`). */
+export function membershipId(loanId: string, date: string, portfolioId: string, how: string): string {
+  return `${loanId}:${date}:${portfolioId}:${how}`;
 }
 
-export function membershipEventId(kind: "added" | "removed", loanId: string, portfolioId: string, date: string, n: number): string {
-  return `portfolio.loan.${kind}:${portfolioId}:${loanId}:${date}:${n}`;
-}
-
-interface Deps {
+export interface MembershipDeps {
   portfolios: Model<any>;
   loans: Model<any>;
   claims: Model<any>;
+  memberships: Model<any>;
   publish(subject: string, id: string, payload: unknown): Promise<void>;
   actor: string | null;
 }
 
-function membershipEvent(kind: "added" | "removed", loanId: string, portfolioId: string, date: string, n: number, source: "static" | "auto_assign", actor: string | null): { id: string; payload: PortfolioMembershipEvent } {
-  const id = membershipEventId(kind, loanId, portfolioId, date, n);
-  return { id, payload: { event_id: id, portfolio_id: portfolioId, loan_id: loanId, effective_date: date, source, occurred_at: new Date().toISOString(), actor } };
+export function membershipEvent(kind: "added" | "removed", m: Pick<Membership, "_id" | "loan_id" | "portfolio_id" | "source">, date: string, actor: string | null): { id: string; payload: PortfolioMembershipEvent } {
+  const id = `portfolio.loan.${kind}:${m._id}`;
+  return { id, payload: { event_id: id, portfolio_id: m.portfolio_id, loan_id: m.loan_id, effective_date: date, source: m.source, occurred_at: new Date().toISOString(), actor } };
 }
 
 function requireOpen(portfolio: any): void {
   if (portfolio.status !== "open") throw new ConflictError(`portfolio ${portfolio._id} is ${portfolio.status}: loans are added and removed in open portfolios only`, { status: portfolio.status });
 }
 
-export async function addLoan(deps: Deps, portfolio: any, loanId: string, date: string) {
+const loanDates = (doc: any) => ({ first_transaction_date: doc.first_transaction_date ?? null, first_cash_flow_date: doc.first_cash_flow_date ?? null });
+
+export async function addLoan(deps: MembershipDeps, portfolio: any, loanId: string, date: string) {
   const portfolioId = String(portfolio._id);
   requireOpen(portfolio);
-  const doc: any = await deps.loans.findById(loanId).lean();
+  const doc: any = await deps.loans.findById(loanId, { first_transaction_date: 1, first_cash_flow_date: 1, membership_end: 1 }).lean();
   if (!doc) throw new NotFoundError("loan", loanId);
-  const memberships: Membership[] = doc.memberships ?? [];
   let claim: any = await deps.claims.findById(loanId).lean();
   if (claim && claim.portfolio_id !== portfolioId) {
     throw new ConflictError(`loan ${loanId} already belongs to portfolio ${claim.portfolio_id}`, { loan_id: loanId, portfolio_id: claim.portfolio_id });
   }
   if (!claim) {
-    const end = lastMembershipEnd(memberships);
-    if (end && date < end) throw new BadRequestError("invalid request", [{ field: "effective_date", type: "date", message: `'effective_date' must be on or after ${end}, when the loan's last membership ended`, actual: date }]);
-    claim = { _id: loanId, portfolio_id: portfolioId, since: date, source: "static" };
+    if (doc.membership_end && date < doc.membership_end) {
+      throw new BadRequestError("invalid request", [{ field: "effective_date", type: "date", message: `'effective_date' must be on or after ${doc.membership_end}, when the loan's last membership ended`, actual: date }]);
+    }
+    const k = await deps.memberships.countDocuments({ loan_id: loanId });
+    claim = { _id: loanId, portfolio_id: portfolioId, since: date, source: "static", membership_id: membershipId(loanId, date, portfolioId, `s${k}`), investor_id: null };
     try {
       await deps.claims.create(claim);
     } catch (err) {
@@ -88,54 +85,50 @@ export async function addLoan(deps: Deps, portfolio: any, loanId: string, date: 
       throw new ConflictError(`portfolio ${portfolioId} closed or sold meanwhile`, { portfolio_id: portfolioId });
     }
   }
-  // The history entry, unless a first attempt already wrote it.
-  const last = memberships.at(-1);
-  const recorded = doc.portfolio_id === portfolioId && last?.portfolio_id === portfolioId && last.removed_on === null;
-  const n = recorded ? memberships.length - 1 : memberships.length;
-  if (!recorded) {
-    const entry: Membership = { portfolio_id: portfolioId, added_on: claim.since, removed_on: null, source: "static", removed_by: null };
-    await deps.loans.updateOne({ _id: loanId }, { $set: { portfolio_id: portfolioId }, $push: { memberships: entry } });
-  }
-  await applyDatesChange(deps.portfolios, deps.loans, portfolioId, { kind: "loan_added", loan: { first_transaction_date: doc.first_transaction_date ?? null, first_cash_flow_date: doc.first_cash_flow_date ?? null } });
-  const ev = membershipEvent("added", loanId, portfolioId, claim.since, n, "static", deps.actor);
+  const m: Membership = { _id: claim.membership_id, loan_id: loanId, portfolio_id: portfolioId, added_on: claim.since, removed_on: null, source: claim.source, removed_by: null };
+  await deps.memberships.updateOne({ _id: m._id }, { $setOnInsert: m }, { upsert: true });
+  await applyDatesChange(deps, portfolioId, { kind: "loan_added", loan: loanDates(doc) });
+  const ev = membershipEvent("added", m, m.added_on, deps.actor);
   await deps.publish(PortfolioEvents.loanAdded, ev.id, ev.payload);
-  return { portfolio_id: portfolioId, loan_id: loanId, member_since: claim.since as string, source: "static" as const };
+  return { portfolio_id: portfolioId, loan_id: loanId, member_since: m.added_on, source: m.source };
 }
 
-export async function removeLoan(deps: Deps, portfolio: any, loanId: string, date: string) {
+export async function removeLoan(deps: MembershipDeps, portfolio: any, loanId: string, date: string) {
   const portfolioId = String(portfolio._id);
   requireOpen(portfolio);
   const claim: any = await deps.claims.findById(loanId).lean();
-  const doc: any = claim?.portfolio_id === portfolioId ? await deps.loans.findById(loanId).lean() : null;
-  if (!doc) throw new NotFoundError(`loan in portfolio ${portfolioId}`, loanId);
-  const memberships: Membership[] = doc.memberships ?? [];
-  const n = memberships.length - 1;
-  const current = memberships[n];
-  if (current && date < current.added_on) {
-    throw new BadRequestError("invalid request", [{ field: "effective_date", type: "date", message: `'effective_date' must be on or after ${current.added_on}, when the loan joined`, actual: date }]);
+  if (!claim || claim.portfolio_id !== portfolioId) throw new NotFoundError(`loan in portfolio ${portfolioId}`, loanId);
+  const m: any = await deps.memberships.findById(claim.membership_id).lean();
+  const addedOn = m?.added_on ?? claim.since;
+  if (date < addedOn) {
+    throw new BadRequestError("invalid request", [{ field: "effective_date", type: "date", message: `'effective_date' must be on or after ${addedOn}, when the loan joined`, actual: date }]);
   }
-  if (current?.portfolio_id === portfolioId && current.removed_on === null) {
-    const next = memberships.map((m, i) => (i === n ? { ...m, removed_on: date, removed_by: "static" } : m));
-    await deps.loans.updateOne({ _id: loanId }, { $set: { portfolio_id: null, memberships: next } });
-  }
+  await deps.memberships.updateOne({ _id: claim.membership_id }, { $set: { removed_on: date, removed_by: "static" } });
+  await deps.loans.updateOne({ _id: loanId }, { $set: { membership_end: date } });
   // The claim goes last: until then no other portfolio can take the loan.
   await deps.claims.deleteOne({ _id: loanId });
   await deps.portfolios.updateOne({ _id: portfolioId }, { $inc: { members_rev: 1 } });
-  await applyDatesChange(deps.portfolios, deps.loans, portfolioId, { kind: "loan_removed", loan: { first_transaction_date: doc.first_transaction_date ?? null, first_cash_flow_date: doc.first_cash_flow_date ?? null } });
-  const ev = membershipEvent("removed", loanId, portfolioId, date, n, "static", deps.actor);
+  const doc: any = await deps.loans.findById(loanId, { first_transaction_date: 1, first_cash_flow_date: 1 }).lean();
+  await applyDatesChange(deps, portfolioId, { kind: "loan_removed", loan: loanDates(doc ?? {}) });
+  const ev = membershipEvent("removed", { _id: claim.membership_id, loan_id: loanId, portfolio_id: portfolioId, source: claim.source }, date, deps.actor);
   await deps.publish(PortfolioEvents.loanRemoved, ev.id, ev.payload);
-  return { portfolio_id: portfolioId, loan_id: loanId, member_since: current?.added_on ?? null, member_until: date };
+  return { portfolio_id: portfolioId, loan_id: loanId, member_since: addedOn, member_until: date };
+}
+
+/** The current members of a portfolio: their claims and projection documents. */
+export async function currentMembers(deps: Pick<MembershipDeps, "claims" | "loans">, portfolioId: string, fields?: Record<string, 1>) {
+  const claims: any[] = await deps.claims.find({ portfolio_id: portfolioId }).sort({ _id: 1 }).lean();
+  if (!claims.length) return [];
+  const docs: any[] = await deps.loans.find({ _id: { $in: claims.map((c) => c._id) } }, fields).lean();
+  const byId = new Map(docs.map((d) => [d._id, d]));
+  return claims.filter((c) => byId.has(c._id)).map((claim) => ({ claim, doc: byId.get(claim._id) }));
 }
 
 /** The loans that were members on `date`, each with the membership that covered it. */
-export async function membersAsOf(loans: Model<any>, portfolioId: string, date: string) {
-  const docs = await loans.find({ "memberships.portfolio_id": portfolioId }).sort({ _id: 1 }).lean();
-  const out: { doc: any; membership: Membership }[] = [];
-  for (const doc of docs as any[]) {
-    const m = (doc.memberships as Membership[]).find((x) => x.portfolio_id === portfolioId && memberOn(x, date));
-    if (m) out.push({ doc, membership: m });
-  }
-  return out;
+export async function membersAsOf(deps: Pick<MembershipDeps, "memberships" | "loans">, portfolioId: string, date: string) {
+  const ms = ((await deps.memberships.find({ portfolio_id: portfolioId }).lean()) as Membership[]).filter((m) => memberOn(m, date));
+  if (!ms.length) return [];
+  const docs: any[] = await deps.loans.find({ _id: { $in: ms.map((m) => m.loan_id) } }).lean();
+  const byId = new Map(docs.map((d) => [d._id, d]));
+  return ms.sort((a, b) => a.loan_id.localeCompare(b.loan_id)).map((membership) => ({ membership, doc: byId.get(membership.loan_id) ?? { _id: membership.loan_id } }));
 }
-
-export { membershipEvent };

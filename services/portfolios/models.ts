@@ -3,16 +3,15 @@
  *
  * - `portfolios`: seed 000 + seed 004 fields, the sale once sold, the maintained first dates.
  * - `portfolio_loans`: the service's own projection of loans, keyed by loan id (DESIGN.md §1),
- *   fed by the loans service's durable events (shared/portfolios/loan-projection.ts), plus what
- *   this service owns about each loan: its current portfolio and its membership history. Keeping
- *   membership on the loan's own document makes "at most one portfolio" and the history one
- *   atomic single-document write.
- * - `loan_claims`: which portfolio holds each loan now (unique by loan id).
+ *   fed by the loans service's durable events (shared/portfolios/loan-projection.ts).
+ * - `loan_claims`: which portfolio holds each loan now, unique by loan id ("at most one").
+ * - `portfolio_memberships`: every add and remove with its dates (as-of answers).
  * - `auto_assign_runs`: one record per business date, so the daily job is idempotent.
  *
- * On the embedded MongoDB server a filter with anything beside `_id` scans the collection, so
- * every write to `portfolio_loans` filters on `_id` alone; races are settled by the claim's
- * unique key (membership) or by checking the write's before-image (the projection).
+ * On the embedded MongoDB server a filter with anything beside `_id` scans the collection, and
+ * rewriting a big projection document costs far more than inserting a small one: so membership
+ * lives in small documents of its own (claims, history) written by insert or by `_id`, and the
+ * daily auto-assign touches no projection document at all.
  */
 import { Schema } from "mongoose";
 
@@ -72,16 +71,21 @@ export const portfolioSchema = new Schema(
 portfolioSchema.index({ user_code: 1 }, { unique: true });
 portfolioSchema.index({ status: 1, priority: 1 });
 
-const membershipSchema = new Schema(
+/** Every add and remove with its dates (DESIGN.md §9): membership as of any past date. */
+export const membershipSchema = new Schema(
   {
-    portfolio_id: String,
-    added_on: String,
+    _id: { type: String, required: true },
+    loan_id: { type: String, required: true },
+    portfolio_id: { type: String, required: true },
+    added_on: { type: String, required: true },
     removed_on: { type: String, default: null },
-    source: String,
+    source: { type: String, required: true },
     removed_by: { type: String, default: null },
   },
-  { _id: false },
+  { versionKey: false },
 );
+membershipSchema.index({ portfolio_id: 1 });
+membershipSchema.index({ loan_id: 1 });
 
 export const portfolioLoanSchema = new Schema(
   {
@@ -97,17 +101,14 @@ export const portfolioLoanSchema = new Schema(
     m: { type: Schema.Types.Mixed, default: {} },
     /** Bumped by every projection write: the before-image check of loan-events.ts compares it. */
     prev: { type: Number, default: 0 },
-    portfolio_id: { type: String, default: null },
-    investor_id: { type: String, default: null },
-    memberships: { type: [membershipSchema], default: [] },
+    /** When the loan's last membership ended (a new one may not start before). */
+    membership_end: { type: String, default: null },
     /** Ledger changes written to the projection whose portfolio first-date step is still to run. */
     pending_dates: { type: [Schema.Types.Mixed], default: [] },
   },
   { versionKey: false, minimize: false },
 );
-portfolioLoanSchema.index({ portfolio_id: 1 });
-portfolioLoanSchema.index({ "memberships.portfolio_id": 1 });
-portfolioLoanSchema.index({ "m.status": 1, portfolio_id: 1 });
+portfolioLoanSchema.index({ "m.status": 1 });
 
 /**
  * A loan's claim on its portfolio, keyed by loan id: "at most one portfolio" is the unique `_id`
@@ -120,6 +121,10 @@ export const loanClaimSchema = new Schema(
     portfolio_id: { type: String, required: true },
     since: { type: String, required: true },
     source: { type: String, required: true },
+    /** The portfolio_memberships record this claim opened. */
+    membership_id: { type: String, required: true },
+    /** Set when the portfolio is sold. */
+    investor_id: { type: String, default: null },
   },
   { versionKey: false },
 );

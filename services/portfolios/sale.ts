@@ -15,6 +15,7 @@ import type { Model } from "mongoose";
 import { PortfolioEvents, type PortfolioSoldEvent } from "../../shared/contracts/portfolios";
 import { BadRequestError, BusinessRuleError, ConflictError, type FieldError } from "../../shared/errors";
 import { splitPriceByBalance } from "../../shared/portfolios/price-split";
+import { currentMembers } from "./membership";
 
 /** One event carries every line; JetStream's default 1 MB message bounds a sale's size. */
 export const SALE_MAX_LOANS = 5000;
@@ -29,6 +30,7 @@ export interface SellBody {
 export interface SaleDeps {
   portfolios: Model<any>;
   loans: Model<any>;
+  claims: Model<any>;
   investorExists(id: string): Promise<boolean>;
   publish(subject: string, id: string, payload: unknown): Promise<void>;
   actor: string | null;
@@ -85,8 +87,7 @@ export async function sellPortfolio(deps: SaleDeps, portfolio: any, body: SellBo
     await finishSale(deps, portfolio);
     return portfolio;
   }
-  const docs: any[] = await deps.loans.find({ portfolio_id: portfolioId }, { state: 1 }).sort({ _id: 1 }).lean();
-  const members = docs.map((d) => ({ loan_id: String(d._id), balance: String(d.state?.principal_balance ?? "0") }));
+  const members = (await currentMembers(deps, portfolioId, { state: 1 })).map(({ doc }) => ({ loan_id: String(doc._id), balance: String(doc.state?.principal_balance ?? "0") }));
   if (!(await deps.investorExists(body.investor_id))) {
     throw new BadRequestError("invalid request", [{ field: "investor_id", type: "exists", message: `'investor_id' ${body.investor_id} is not an investor`, actual: body.investor_id }]);
   }
@@ -109,7 +110,7 @@ export async function sellPortfolio(deps: SaleDeps, portfolio: any, body: SellBo
 /** After the commit (or on a retry): the loans' owner, then the event. Both repeatable. */
 async function finishSale(deps: SaleDeps, portfolio: any): Promise<void> {
   const portfolioId = String(portfolio._id);
-  await deps.loans.updateMany({ portfolio_id: portfolioId }, { $set: { investor_id: portfolio.sale.investor_id } });
+  await deps.claims.updateMany({ portfolio_id: portfolioId }, { $set: { investor_id: portfolio.sale.investor_id } });
   const event = soldEvent(portfolio, deps.actor);
   await deps.publish(PortfolioEvents.sold, event.event_id, event);
 }

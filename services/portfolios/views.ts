@@ -32,16 +32,18 @@ export function portfolioFor(user: Principal | undefined, view: Record<string, a
   return { id: view.id, public_name: view.public_name };
 }
 
-/** A member loan as listed under its portfolio. */
-export function memberLoanView(doc: any, membership?: { added_on: string; removed_on: string | null; source: string }) {
+/** A member loan as listed under its portfolio, with the membership that makes it one. */
+export function memberLoanView(doc: any, membership: { added_on: string; removed_on: string | null; source: string; portfolio_id: string }, investorId: string | null) {
   return {
     loan_id: doc._id,
-    version: doc.version,
-    portfolio_id: doc.portfolio_id ?? null,
-    investor_id: doc.investor_id ?? null,
-    ...(membership ? { member_since: membership.added_on, member_until: membership.removed_on, source: membership.source } : {}),
-    attributes: doc.attributes,
-    state: doc.state,
+    version: doc.version ?? null,
+    portfolio_id: membership.portfolio_id,
+    investor_id: investorId,
+    member_since: membership.added_on,
+    member_until: membership.removed_on,
+    source: membership.source,
+    attributes: doc.attributes ?? null,
+    state: doc.state ?? null,
     first_transaction_date: doc.first_transaction_date ?? null,
     first_cash_flow_date: doc.first_cash_flow_date ?? null,
   };
