@@ -55,6 +55,9 @@ const PortfoliosService: TypedServiceSchema<Vars, Methods> = {
   mixins: [
     MongoMixin(collections),
     DurableEventsMixin({
+      // The daily auto-assign writes thousands of events at once: relay them in big batches
+      // (each relay query scans the outbox on the embedded server).
+      outbox: { batchSize: 2000 },
       subscriptions: {
         [LOAN_EVENTS_FILTER]: "onLoanEvent",
         [SchedulerEvents.tick("auto_assign")]: { handler: "onAutoAssignTick", ackWaitMs: 600_000 },

@@ -15,10 +15,9 @@
  * part-way is resumed (loans it claimed are no longer unassigned; a recovery pass finishes their
  * history and re-announces their events and dates, all keyed so that repeating changes nothing).
  */
-import Decimal from "decimal.js";
 import type { Model } from "mongoose";
 import { PortfolioEvents } from "../../shared/contracts/portfolios";
-import { CRITERIA_FIELDS, compileCriteria, criteriaToMongo, type CompiledCriteria, type Criteria, type CriteriaView } from "../../shared/portfolios/criteria";
+import { compileCriteria, criteriaToMongo, type CompiledCriteria, type Criteria, type CriteriaView } from "../../shared/portfolios/criteria";
 import type { FirstDates } from "../../shared/finance/portfolio/firstDates";
 import { applyLoansAdded } from "./first-dates";
 import { membershipEvent, membershipId, type Membership } from "./membership";
@@ -48,14 +47,8 @@ export interface AutoAssignResult {
 
 type Phases = { read_and_match: number; claims: number; history: number; events: number; first_dates: number };
 
-const DECIMAL_FIELDS = Object.entries(CRITERIA_FIELDS).filter(([, t]) => t.kind === "decimal").map(([k]) => k);
-
-/** The criteria view of a projection's stored `m` (Decimal128 → Decimal). */
-function viewOfStored(m: Record<string, any>): CriteriaView {
-  const view: Record<string, any> = { ...m };
-  for (const k of DECIMAL_FIELDS) if (m[k] != null) view[k] = new Decimal(m[k].toString());
-  return view as CriteriaView;
-}
+/** The criteria view of a projection's stored `m`: its Decimal128s are parsed only if a rule reads them. */
+const viewOfStored = (m: Record<string, any>) => m as CriteriaView;
 
 /** Open portfolios with criteria, in assignment order: priority, then age. */
 async function candidatePortfolios(portfolios: Model<any>) {

@@ -63,8 +63,13 @@ export type Criteria = { all: Criteria[] } | { any: Criteria[] } | Condition;
 /** Limits that keep a tree cheap to store and to evaluate against 100,000 loans. */
 export const CRITERIA_LIMITS = { depth: 6, rules: 200, list: 500 } as const;
 
-/** A loan as the criteria see it: decimals parsed once, everything else as it travels. */
-export type CriteriaView = { [K in CriteriaField]: Decimal | number | string | null };
+/**
+ * A loan as the criteria see it. Decimal fields may hold a Decimal or anything whose toString()
+ * is the decimal (a stored Decimal128): the evaluator parses them only when a rule reads them, so
+ * the daily run does not parse every loan's amounts to reject most loans on their region.
+ */
+export type DecimalLike = Decimal | { toString(): string };
+export type CriteriaView = { [K in CriteriaField]: DecimalLike | number | string | null };
 
 /** The view of a loan from its event attributes and position. */
 export function criteriaView(a: LoanAttributes, s: LoanPosition): CriteriaView {
@@ -222,16 +227,23 @@ export function compileCriteria(tree: Criteria): CompiledCriteria {
   const values = Array.isArray(tree.value) ? tree.value.map((v) => normalise(type, v)) : [normalise(type, tree.value)];
   const [v0, v1] = values;
   const has = (x: Decimal | number | string) => values.some((v) => cmp(x, v) === 0);
+  const get: (l: CriteriaView) => Decimal | number | string | null =
+    type.kind === "decimal"
+      ? (l) => {
+          const x = l[field];
+          return x == null ? null : x instanceof Decimal ? x : new Decimal(x.toString());
+        }
+      : (l) => l[field] as number | string | null;
   switch (tree.op) {
-    case "eq": return (l) => l[field] != null && cmp(l[field]!, v0) === 0;
-    case "ne": return (l) => l[field] == null || cmp(l[field]!, v0) !== 0;
-    case "in": return (l) => l[field] != null && has(l[field]!);
-    case "nin": return (l) => l[field] == null || !has(l[field]!);
-    case "gt": return (l) => l[field] != null && cmp(l[field]!, v0) > 0;
-    case "gte": return (l) => l[field] != null && cmp(l[field]!, v0) >= 0;
-    case "lt": return (l) => l[field] != null && cmp(l[field]!, v0) < 0;
-    case "lte": return (l) => l[field] != null && cmp(l[field]!, v0) <= 0;
-    case "between": return (l) => l[field] != null && cmp(l[field]!, v0) >= 0 && cmp(l[field]!, v1) <= 0;
+    case "eq": return (l) => { const x = get(l); return x != null && cmp(x, v0) === 0; };
+    case "ne": return (l) => { const x = get(l); return x == null || cmp(x, v0) !== 0; };
+    case "in": return (l) => { const x = get(l); return x != null && has(x); };
+    case "nin": return (l) => { const x = get(l); return x == null || !has(x); };
+    case "gt": return (l) => { const x = get(l); return x != null && cmp(x, v0) > 0; };
+    case "gte": return (l) => { const x = get(l); return x != null && cmp(x, v0) >= 0; };
+    case "lt": return (l) => { const x = get(l); return x != null && cmp(x, v0) < 0; };
+    case "lte": return (l) => { const x = get(l); return x != null && cmp(x, v0) <= 0; };
+    case "between": return (l) => { const x = get(l); return x != null && cmp(x, v0) >= 0 && cmp(x, v1) <= 0; };
   }
 }
 

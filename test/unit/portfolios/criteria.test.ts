@@ -1,6 +1,6 @@
 import Decimal from "decimal.js";
 import fc from "fast-check";
-import { compileCriteria, criteriaErrors, criteriaToMongo, criteriaView, evaluateCriteria, type Criteria, type CriteriaView } from "../../../shared/portfolios/criteria";
+import { compileCriteria, criteriaDocument, criteriaErrors, criteriaToMongo, criteriaView, evaluateCriteria, type Criteria, type CriteriaView } from "../../../shared/portfolios/criteria";
 import { attributes, position } from "./fixtures";
 
 const loan = (a = {}, s = {}): CriteriaView => criteriaView(attributes(a), position(s));
@@ -85,6 +85,19 @@ describe("evaluateCriteria", () => {
         expect(evaluateCriteria({ any: [{ field: "balance", op: "lt", value: lo }, { field: "balance", op: "gt", value: hi }] }, v)).toBe(!between);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it("reads stored Decimal128 amounts (the projection's m) exactly like Decimals", () => {
+    const cents = fc.integer({ min: 0, max: 10_000_000 }).map((c) => new Decimal(c).div(100).toFixed(2));
+    fc.assert(
+      fc.property(cents, cents, fc.constantFrom("eq", "ne", "gt", "gte", "lt", "lte" as const), (b, x, op) => {
+        const view = loan({}, { principal_balance: b });
+        const stored = criteriaDocument(view) as CriteriaView;
+        const tree: Criteria = { field: "balance", op, value: x };
+        expect(evaluateCriteria(tree, stored)).toBe(evaluateCriteria(tree, view));
+      }),
+      { numRuns: 300 },
     );
   });
 
