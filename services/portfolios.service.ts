@@ -92,7 +92,12 @@ const PortfoliosService: TypedServiceSchema<Vars, Methods> = {
       params: { status: oneOf(P.PORTFOLIO_STATUSES, { optional: true }), program_id: { ...objectId, optional: true }, portfolio_type: { type: "string", optional: true, max: 40 }, ...paginationParams },
       async handler(this: Self, ctx: Ctx) {
         const { limit, offset, ...filter } = ctx.params;
-        const query = definedOnly(filter);
+        const user = ctx.meta.user;
+        // An investor's filters apply to its own portfolios only: filtering the others by status
+        // or program would tell it what it may not see.
+        const query = isInvestor(user)
+          ? { $or: [{ ...definedOnly(filter), "sale.investor_id": user!.investor_id }, { "sale.investor_id": { $ne: user!.investor_id } }] }
+          : definedOnly(filter);
         const [docs, total] = await Promise.all([
           this.models.portfolios.find(query).sort({ priority: 1, created_at: 1 }).skip(offset).limit(limit),
           this.models.portfolios.countDocuments(query),

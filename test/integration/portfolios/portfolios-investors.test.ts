@@ -189,7 +189,7 @@ describe("portfolios: fields and validation", () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.data.fields.map((f: any) => f.field).sort()).toEqual(["criteria.any[0].value", "first_cash_flow_date"]);
     expect((await getP(id)).version).toBe(2);
-    expect((await api("PATCH", `/api/v1/portfolios/${id}`, { token: T.analyst, body: { notes: "x" } })).status).toBe(403);
+    expect((await api("PATCH", `/api/v1/portfolios/${id}`, { token: T.analyst, body: { notes: "x", version: 2 } })).status).toBe(403);
     expect((await api("GET", "/api/v1/portfolios/0123456789abcdef01234567", { token: T.analyst })).status).toBe(404);
   });
 });
@@ -351,7 +351,8 @@ describe("sale, assignments and investor access", () => {
     expect((await api("POST", `/api/v1/portfolios/${pid}/close`, { token: T.servicer })).status).toBe(409);
     expect((await api("POST", `/api/v1/portfolios/${pid}/loans`, { token: T.servicer, body: { loan_id: ids[2] } })).status).toBe(409);
     expect((await api("DELETE", `/api/v1/portfolios/${pid}/loans/${ids[0]}`, { token: T.servicer })).status).toBe(409);
-    expect((await api("PATCH", `/api/v1/portfolios/${pid}`, { token: T.servicer, body: { notes: "x" } })).status).toBe(409);
+    const version = (await getP(pid)).version;
+    expect((await api("PATCH", `/api/v1/portfolios/${pid}`, { token: T.servicer, body: { notes: "x", version } })).status).toBe(409);
   });
 
   it("closed → sold: a closed portfolio takes no loans but sells", async () => {
@@ -377,6 +378,9 @@ describe("sale, assignments and investor access", () => {
     expect(notMine.length).toBeGreaterThan(0);
     for (const p of notMine) expect(Object.keys(p).sort()).toEqual(["id", "public_name"]);
     expect(await getP(other, T.investor)).toEqual({ id: other, public_name: "Pool O" }); // sold, but to inv-2
+    // A filter narrows its own portfolios only: the others are listed whatever it asks.
+    const filtered = await api("GET", "/api/v1/portfolios?status=open&limit=500", { token: T.investor });
+    expect(filtered.body.items.map((p: any) => p.id).sort()).toEqual(notMine.map((p: any) => p.id).sort());
     expect((await api("GET", `/api/v1/portfolios/${other}/loans`, { token: T.investor })).status).toBe(403);
     const loansOwn = await api("GET", `/api/v1/portfolios/${pid}/loans`, { token: T.investor });
     expect(loansOwn.body.items.map((l: any) => l.loan_id).sort()).toEqual([ids[0], ids[1]].sort());
