@@ -198,10 +198,13 @@ const PortfoliosService: TypedServiceSchema<Vars, Methods> = {
         if (isInvestor(ctx.meta.user) && !ownsPortfolio(ctx.meta.user, portfolio)) throw new ForbiddenError("an investor sees the loans of its own portfolios only");
         const { id, as_of, limit, offset } = ctx.params;
         const deps = this.membershipDeps(ctx);
-        const rows = as_of
-          ? (await membersAsOf(deps, id, as_of)).map((r) => memberLoanView(r.doc, r.membership, null))
-          : (await currentMembers(deps, id)).map((r) => memberLoanView(r.doc, { added_on: r.claim.since, removed_on: null, source: r.claim.source, portfolio_id: id }, r.claim.investor_id));
-        return { items: rows.slice(offset, offset + limit), total: rows.length, limit, offset, ...(as_of ? { as_of } : {}) };
+        if (as_of) {
+          const rows = (await membersAsOf(deps, id, as_of)).map((r) => memberLoanView(r.doc, r.membership, null));
+          return { items: rows.slice(offset, offset + limit), total: rows.length, limit, offset, as_of };
+        }
+        const [total, page] = await Promise.all([this.models.loan_claims.countDocuments({ portfolio_id: id }), currentMembers(deps, id, undefined, { offset, limit })]);
+        const items = page.map((r) => memberLoanView(r.doc, { added_on: r.claim.since, removed_on: null, source: r.claim.source, portfolio_id: id }, r.claim.investor_id));
+        return { items, total, limit, offset };
       },
     },
 

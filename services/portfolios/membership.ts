@@ -115,9 +115,10 @@ export async function removeLoan(deps: MembershipDeps, portfolio: any, loanId: s
   return { portfolio_id: portfolioId, loan_id: loanId, member_since: addedOn, member_until: date };
 }
 
-/** The current members of a portfolio: their claims and projection documents. */
-export async function currentMembers(deps: Pick<MembershipDeps, "claims" | "loans">, portfolioId: string, fields?: Record<string, 1>) {
-  const claims: any[] = await deps.claims.find({ portfolio_id: portfolioId }).sort({ _id: 1 }).lean();
+/** The current members of a portfolio (a page of them when asked): their claims and projection documents. */
+export async function currentMembers(deps: Pick<MembershipDeps, "claims" | "loans">, portfolioId: string, fields?: Record<string, 1>, page?: { offset: number; limit: number }) {
+  const all: any[] = await deps.claims.find({ portfolio_id: portfolioId }).sort({ _id: 1 }).lean();
+  const claims = page ? all.slice(page.offset, page.offset + page.limit) : all;
   if (!claims.length) return [];
   const docs: any[] = await deps.loans.find({ _id: { $in: claims.map((c) => c._id) } }, fields).lean();
   const byId = new Map(docs.map((d) => [d._id, d]));
