@@ -55,9 +55,10 @@ const PortfoliosService: TypedServiceSchema<Vars, Methods> = {
   mixins: [
     MongoMixin(collections),
     DurableEventsMixin({
-      // The daily auto-assign writes thousands of events at once: relay them in big batches
-      // (each relay query scans the outbox on the embedded server).
-      outbox: { batchSize: 2000 },
+      // The daily auto-assign writes an event per assigned loan: relay them in big batches and
+      // keep published records an hour, not a week (on the embedded server every relay query
+      // scans the whole outbox, published records included). Consumers dedupe by event id.
+      outbox: { batchSize: 2000, retentionMs: 3600_000 },
       subscriptions: {
         [LOAN_EVENTS_FILTER]: "onLoanEvent",
         [SchedulerEvents.tick("auto_assign")]: { handler: "onAutoAssignTick", ackWaitMs: 600_000 },
