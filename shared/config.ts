@@ -21,7 +21,15 @@ export interface AppConfig {
   services: string[];
   nodeEnv: string;
   nodeId?: string;
+  /** `kid:base64key,…` AES-256 keys for investors' bank details; empty outside production = dev key. */
+  investorDataKeys: string;
+  /** The key id new investor records are sealed with; empty = the last of investorDataKeys. */
+  investorDataKeyId: string;
+  /** Portfolio types a portfolio may have (seed 004: configuration-defined). */
+  portfolioTypes: string[];
 }
+
+export const DEFAULT_PORTFOLIO_TYPES = ["general", "manual", "position_only"];
 
 export const ALL_SERVICES = [
   "gateway",
@@ -57,6 +65,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     services: services.length ? services : [...ALL_SERVICES],
     nodeEnv: env.NODE_ENV ?? "development",
     nodeId: env.NODE_ID || undefined,
+    investorDataKeys: env.INVESTOR_DATA_KEYS ?? "",
+    investorDataKeyId: env.INVESTOR_DATA_KEY_ID ?? "",
+    portfolioTypes: listFrom(env.PORTFOLIO_TYPES, DEFAULT_PORTFOLIO_TYPES, "PORTFOLIO_TYPES"),
   };
 }
 
@@ -65,4 +76,12 @@ function intFrom(raw: string | undefined, fallback: number, name: string): numbe
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number, got "${raw}"`);
   return n;
+}
+
+function listFrom(raw: string | undefined, fallback: string[], name: string): string[] {
+  const items = (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  if (!items.length) return fallback;
+  const bad = items.filter((s) => !/^[a-z][a-z0-9_]{0,39}$/.test(s));
+  if (bad.length) throw new Error(`${name} items must be lower_snake_case words, got: ${bad.join(", ")}`);
+  return items;
 }

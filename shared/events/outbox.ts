@@ -93,6 +93,29 @@ export async function enqueueOutbox(model: Model<OutboxRecord>, event: DurableEv
   }
 }
 
+/**
+ * Writes many events at once (a batch job's events: one insert per chunk instead of one per
+ * event). Ids already present are skipped, as in enqueueOutbox. Returns how many were new.
+ */
+export async function enqueueOutboxMany(model: Model<OutboxRecord>, events: readonly DurableEvent[]): Promise<number> {
+  if (!events.length) return 0;
+  const now = new Date();
+  const docs = events.map((event) => {
+    if (!event.id) throw new Error("durable event without id");
+    assertPublishSubject(event.subject);
+    return { _id: event.id, subject: event.subject, payload: event.payload ?? null, occurred_at: event.occurred_at ?? now.toISOString(), seq: nextSeq(), published: false, created_at: now, attempts: 0 };
+  });
+  try {
+    const res = await model.collection.insertMany(docs as any[], { ordered: false });
+    return res.insertedCount;
+  } catch (err) {
+    const e = err as { writeErrors?: { code?: number }[] | { code?: number }; insertedCount?: number; result?: { insertedCount?: number } };
+    const writeErrors = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
+    if (writeErrors.length && writeErrors.every((w) => w.code === 11000)) return e.insertedCount ?? e.result?.insertedCount ?? docs.length - writeErrors.length;
+    throw err;
+  }
+}
+
 export interface OutboxRelayOptions {
   model: Model<OutboxRecord>;
   bus: DurableBus;

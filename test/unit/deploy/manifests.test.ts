@@ -111,7 +111,7 @@ describe("k8s manifests", () => {
       expect.arrayContaining(["TRANSPORTER", "MONGO_URL", "BUSINESS_TZ", "LOG_LEVEL", "NAMESPACE", "HEALTH_PORT"]),
     );
     const [secret] = ofKind("Secret") as (K8sObject & { stringData: Record<string, string> })[];
-    expect(Object.keys(secret.stringData).sort()).toEqual(["AUTH_TOKENS", "BANK_DETAILS_KEY", "SMTP_URL"]);
+    expect(Object.keys(secret.stringData).sort()).toEqual(["AUTH_TOKENS", "INVESTOR_DATA_KEYS", "INVESTOR_DATA_KEY_ID", "SMTP_URL"]);
   });
 
   it("runs each service as a Deployment with readiness and liveness probes on the health port", () => {
