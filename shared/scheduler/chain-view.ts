@@ -11,7 +11,6 @@ export interface ChainRunRow {
   attempt: number;
   max_attempt: number;
   next_attempt_at?: Date | string | null;
-  [field: string]: unknown;
 }
 
 export function chainView<R extends ChainRunRow>(businessDate: string, rows: readonly R[], zone: string) {
