@@ -65,6 +65,8 @@ const SchedulerService: TypedServiceSchema<Vars, Methods> = {
     /** Back-off after a failed attempt n: retryBaseMs × 2^(n−1), at most retryMaxMs. */
     retryBaseMs: envNumber("SCHEDULER_RETRY_BASE_MS", 60_000),
     retryMaxMs: envNumber("SCHEDULER_RETRY_MAX_MS", 30 * 60_000),
+    /** A started attempt with no job.finished report after this long counts as failed (and is retried). */
+    jobTimeoutMs: envNumber("SCHEDULER_JOB_TIMEOUT_MS", 2 * 3_600_000),
     /** After start, how long a job's service may be missing before the job is skipped (nodes still joining). */
     discoveryGraceMs: envNumber("SCHEDULER_DISCOVERY_GRACE_MS", 30_000),
     /** How far back the clock or a CronJob catches up; older dates need an admin backfill. */
@@ -174,6 +176,7 @@ const SchedulerService: TypedServiceSchema<Vars, Methods> = {
           zone: this.zone(),
           deployed: this.deployedServices(),
           undeployedIsFinal: Date.now() - this.startedAt >= this.settings.discoveryGraceMs,
+          jobTimeoutMs: this.settings.jobTimeoutMs,
         });
         if (!actions.length) {
           this.updateLag(rows);
@@ -193,6 +196,11 @@ const SchedulerService: TypedServiceSchema<Vars, Methods> = {
     },
 
     async applyAction(this: Self, run: LedgerRow, action: PlanAction) {
+      if (action.kind === "time_out") {
+        const silentMs = this.now().getTime() - new Date(run.started_at!).getTime();
+        const report: JobFinishedEvent = { job: run.job, business_date: run.business_date, status: "failed", attempt: action.attempt, duration_ms: silentMs, error: `no job.finished report within ${Math.round(silentMs / 60_000)} min` };
+        return { changed: await this.recordReport(run, report) };
+      }
       if (action.kind === "skip") {
         if (await skipRun(this.models.ticks, run, action.reason, this.now())) {
           countRun(this.broker, run.job, "skipped");
@@ -256,21 +264,29 @@ const SchedulerService: TypedServiceSchema<Vars, Methods> = {
           this.logger.warn(`scheduler: ${id} reported ${event.status} but was never asked for; not recorded`);
           return;
         }
-        const outcome = applyJobFinished(run, event, this.now(), { baseDelayMs: this.settings.retryBaseMs, maxDelayMs: this.settings.retryMaxMs });
-        if (outcome.kind === "ignored") {
-          this.logger.debug(`scheduler: report for ${id} ignored (${outcome.reason})`);
-          return;
-        }
-        if (!(await recordFinished(this.models.ticks, run, outcome.patch))) continue; // moved meanwhile: re-read
-        countRun(this.broker, event.job, outcome.kind === "completed" ? "completed" : "failed");
-        observeDuration(this.broker, event.job, event.duration_ms);
-        if (outcome.kind !== "completed") {
-          const next = outcome.patch.next_attempt_at ? `retry at ${outcome.patch.next_attempt_at.toISOString()}` : "no attempts left: the chain halts";
-          this.logger.warn(`scheduler: ${id} attempt ${outcome.patch.attempt} failed (${outcome.patch.error}); ${next}`);
-        }
-        break;
+        if (await this.recordReport(run, event)) break;
+        // recordReport is false for an ignored report too; a re-read then ignores it again.
+        const again = (await this.models.ticks.findById(id).lean()) as LedgerRow;
+        if (again.state === run.state && again.attempt === run.attempt) break;
       }
       await this.advance();
+    },
+
+    /** Stores a report (or a time-out) on its row; false when ignored or when the row moved meanwhile. */
+    async recordReport(this: Self, run: LedgerRow, event: JobFinishedEvent) {
+      const outcome = applyJobFinished(run, event, this.now(), { baseDelayMs: this.settings.retryBaseMs, maxDelayMs: this.settings.retryMaxMs });
+      if (outcome.kind === "ignored") {
+        this.logger.debug(`scheduler: report for ${run._id} ignored (${outcome.reason})`);
+        return false;
+      }
+      if (!(await recordFinished(this.models.ticks, run, outcome.patch))) return false;
+      countRun(this.broker, event.job, outcome.kind === "completed" ? "completed" : "failed");
+      observeDuration(this.broker, event.job, event.duration_ms);
+      if (outcome.kind !== "completed") {
+        const next = outcome.patch.next_attempt_at ? `retry at ${outcome.patch.next_attempt_at.toISOString()}` : "no attempts left: the chain halts";
+        this.logger.warn(`scheduler: ${run._id} attempt ${outcome.patch.attempt} failed (${outcome.patch.error}); ${next}`);
+      }
+      return true;
     },
   },
 
@@ -314,6 +330,7 @@ interface Methods {
   updateLag(openRows: LedgerRow[]): void;
   defaultChainDate(): Promise<string | undefined>;
   onJobFinished(event: DeliveredEvent): Promise<void>;
+  recordReport(run: LedgerRow, event: JobFinishedEvent): Promise<boolean>;
 }
 
 export default SchedulerService;

@@ -11,6 +11,8 @@
  *   give D's snapshots and tapes the wrong book;
  * - no job starts before its earliest start (chain-time.ts: notBefore on the day after D);
  * - a failed attempt is retried once its back-off has passed, while attempts remain;
+ * - a started attempt with no report after `jobTimeoutMs` (its service died with the tick, or
+ *   does not run the job at all) times out: it counts as a failed attempt;
  * - a job whose service no node runs is skipped, with the reason, and its downstream goes on —
  *   but only once `undeployedIsFinal` (the scheduler has had time to discover the cluster).
  */
@@ -25,11 +27,14 @@ export interface PlanContext {
   deployed: ReadonlySet<string>;
   /** False shortly after start, while remote nodes may not be discovered yet. */
   undeployedIsFinal: boolean;
+  /** How long a started attempt may go without a report. */
+  jobTimeoutMs: number;
 }
 
 export type PlanAction =
   | { kind: "start"; job: DailyJob; business_date: string; attempt: number }
-  | { kind: "skip"; job: DailyJob; business_date: string; reason: string };
+  | { kind: "skip"; job: DailyJob; business_date: string; reason: string }
+  | { kind: "time_out"; job: DailyJob; business_date: string; attempt: number };
 
 export function planChain(runs: readonly JobRun[], ctx: PlanContext): PlanAction[] {
   const byDate = new Map<string, Map<DailyJob, JobRun>>();
@@ -59,7 +64,13 @@ function planDate(date: string, rows: Map<DailyJob, JobRun>, earlierSettled: boo
       continue;
     }
     if (i === 0 && !earlierSettled) break;
-    if (run.state === "started") break;
+    if (run.state === "started") {
+      const silentSince = run.started_at ? new Date(run.started_at).getTime() : undefined;
+      if (silentSince !== undefined && ctx.now.getTime() - silentSince >= ctx.jobTimeoutMs) {
+        actions.push({ kind: "time_out", job: link.job, business_date: date, attempt: run.attempt });
+      }
+      break;
+    }
     if (run.state === "failed") {
       const retryDue = run.attempt < run.max_attempt && run.next_attempt_at != null && new Date(run.next_attempt_at) <= ctx.now;
       if (retryDue) actions.push({ kind: "start", job: link.job, business_date: date, attempt: run.attempt + 1 });

@@ -24,6 +24,8 @@ export interface JobRun {
   max_attempt: number;
   /** When a failed attempt may be retried; absent once the attempts are spent. */
   next_attempt_at?: Date | null;
+  /** When the current attempt's tick was emitted. */
+  started_at?: Date | null;
   /** What asked for this run: the emitted tick's trigger. */
   trigger: TickEvent["trigger"];
 }

@@ -39,6 +39,8 @@ interface Received { job: DailyJob; date: string; attempt: number; trigger: stri
 const received: Received[] = [];
 /** `${job}:${date}` → how many first attempts the stand-in fails. */
 const failFirst = new Map<string, number>();
+/** `${job}:${date}` of ticks the stand-in takes without ever reporting (a service that died mid-run). */
+const silent = new Set<string>();
 /** `${job}:${date}` → a gate the stand-in waits on before it reports. */
 const holds = new Map<string, { promise: Promise<void>; release: () => void }>();
 function hold(key: string) {
@@ -65,6 +67,7 @@ function standIn(job: DailyJob): ServiceSchema {
         const started = Date.now();
         received.push({ job, date: tick.business_date, attempt, trigger: tick.trigger, at: started });
         await holds.get(key)?.promise;
+        if (attempt === 1 && silent.has(key)) return;
         const fails = attempt <= (failFirst.get(key) ?? 0);
         const report: JobFinishedEvent = {
           job,
@@ -230,20 +233,35 @@ it("halts the chain when a job's attempts are spent, until an admin re-runs it",
   expect(receivedFor("2026-03-08").filter((r) => r.startsWith("tapes"))).toEqual(["tapes#1", "tapes#2", "tapes#3", "tapes#4"]);
 });
 
+it("times out a started job that never reports, and retries it", async () => {
+  silent.add("auto_assign:2026-03-10");
+  setNow("2026-03-11T06:00:00-05:00");
+  await clockCheck();
+  await eventually(() => received.some((r) => r.job === "auto_assign" && r.date === "2026-03-10"));
+  await clockCheck();
+  expect((await stateOf("2026-03-10")).auto_assign).toBe("started");
+  // Two hours later (jobTimeoutMs), the silent attempt counts as failed and is retried.
+  setNow("2026-03-11T08:00:01-05:00");
+  await settled("2026-03-10");
+  const row = (await chainOf("2026-03-10")).jobs.find((j: any) => j.job === "auto_assign");
+  expect(row.attempts.map((a: any) => [a.attempt, a.state])).toEqual([[1, "failed"], [2, "completed"]]);
+  expect(row.attempts[0].error).toMatch(/^no job.finished report within 120 min/);
+});
+
 it("skips the job of a service no node runs, visibly, and the chain goes on", async () => {
   await tapesNode!.stop();
   tapesNode = undefined;
   await eventually(() => !sched.registry.getServiceList({ onlyAvailable: true }).some((s: any) => s.name === "tapes"));
-  setNow("2026-03-12T06:00:00-05:00");
+  setNow("2026-03-13T06:00:00-05:00");
   await clockCheck();
-  await settled("2026-03-11");
-  const view = await chainOf("2026-03-10");
+  await settled("2026-03-12");
+  const view = await chainOf("2026-03-11");
   expect(view.status).toBe("completed");
   expect(view.jobs.map((j: any) => j.state)).toEqual(["completed", "completed", "completed", "skipped"]);
   expect(view.jobs[3].reason).toBe('service "tapes" is not deployed');
   const skipped = await api("GET", "/api/v1/scheduler/ticks?status=skipped", { token: T.analyst });
-  expect(skipped.body.items.map((r: any) => r.id)).toEqual(["tapes:2026-03-11", "tapes:2026-03-10"]);
-  expect(receivedFor("2026-03-11")).toEqual(["close_of_business#1", "auto_assign#1", "snapshots#1"]);
+  expect(skipped.body.items.map((r: any) => r.id)).toEqual(["tapes:2026-03-12", "tapes:2026-03-11"]);
+  expect(receivedFor("2026-03-12")).toEqual(["close_of_business#1", "auto_assign#1", "snapshots#1"]);
   expect((await api("GET", "/metrics/prometheus")).body).toContain('app_scheduler_job_runs_total{job="tapes",status="skipped"} 2');
 });
 
@@ -252,7 +270,7 @@ it("refuses bad and future ticks with a clear 4xx, and writes nothing", async ()
   const bad = await api("POST", "/api/v1/scheduler/ticks", { token: T.admin, body: { job: "payroll", business_date: "2026-02-30" } });
   expect(bad.status).toBe(400);
   expect(bad.body.error.data.fields.map((f: any) => f.field).sort()).toEqual(["business_date", "job"]);
-  const future = await api("POST", "/api/v1/scheduler/ticks", { token: T.admin, body: { job: "snapshots", business_date: "2026-03-13" } });
+  const future = await api("POST", "/api/v1/scheduler/ticks", { token: T.admin, body: { job: "snapshots", business_date: "2026-03-14" } });
   expect(future.status).toBe(422);
   const forbidden = await api("POST", "/api/v1/scheduler/ticks", { token: T.analyst, body: { job: "snapshots", business_date: "2026-03-01" } });
   expect(forbidden.status).toBe(403);

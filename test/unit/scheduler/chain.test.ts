@@ -9,7 +9,7 @@ import { retryDelayMs } from "../../../shared/scheduler/retry";
 
 const zone = "America/New_York";
 const allServices = new Set(CHAIN.map((c) => c.service));
-const ctx = (nowIso: string, over: Partial<PlanContext> = {}): PlanContext => ({ now: new Date(nowIso), zone, deployed: allServices, undeployedIsFinal: true, ...over });
+const ctx = (nowIso: string, over: Partial<PlanContext> = {}): PlanContext => ({ now: new Date(nowIso), zone, deployed: allServices, undeployedIsFinal: true, jobTimeoutMs: 3_600_000, ...over });
 
 function chain(date: string, states: Partial<Record<DailyJob, RunState>>, extra: Partial<Record<DailyJob, Partial<JobRun>>> = {}): JobRun[] {
   return CHAIN.map((c) => ({
@@ -81,6 +81,12 @@ describe("planChain", () => {
     ]);
     // Spent: nothing of D or of D + 1 starts.
     expect(planChain([...failed(null, 5), ...chain("2026-03-03", {})], ctx("2026-03-05T06:00:00-05:00"))).toEqual([]);
+  });
+
+  it("times out a started attempt that has had no report for jobTimeoutMs", () => {
+    const started = chain("2026-03-02", { close_of_business: "started" }, { close_of_business: { started_at: new Date("2026-03-03T00:00:00-05:00") } });
+    expect(planChain(started, ctx("2026-03-03T00:59:59-05:00"))).toEqual([]);
+    expect(planChain(started, ctx("2026-03-03T01:00:00-05:00"))).toEqual([{ kind: "time_out", job: "close_of_business", business_date: "2026-03-02", attempt: 1 }]);
   });
 
   it("skips the jobs of services no node runs, visibly, and goes on down the chain", () => {
