@@ -10,6 +10,9 @@
  * trigger "cron" (what bin/tick.ts calls).
  */
 import type { ServiceBroker, ServiceSchema } from "moleculer";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { startNats, type RunningNats } from "../support/nats";
 import { startTestMongo, uniqueDbUrl } from "../support/mongo";
 import type { RunningMongo } from "../../shared/runtime/mongo-server";
@@ -264,6 +267,21 @@ it("skips the job of a service no node runs, visibly, and the chain goes on", as
   expect(receivedFor("2026-03-12")).toEqual(["close_of_business#1", "auto_assign#1", "snapshots#1"]);
   expect((await api("GET", "/metrics/prometheus")).body).toContain('app_scheduler_job_runs_total{job="tapes",status="skipped"} 2');
 });
+
+it("a CronJob run (bin/tick.ts, a short-lived node over NATS) asks for the same ledger row, once", async () => {
+  const root = join(__dirname, "..", "..");
+  const tick = () =>
+    promisify(execFile)(process.execPath, ["--import", "tsx", join(root, "bin", "tick.ts"), "close_of_business", "2026-03-13"], {
+      cwd: root,
+      env: { ...process.env, TRANSPORTER: nats.url, LOG_LEVEL: "error" },
+    });
+  // Today (the 13th) has not ended: the run is recorded and waits for midnight.
+  const first = JSON.parse((await tick()).stdout);
+  expect(first).toMatchObject({ tick_id: "close_of_business:2026-03-13", duplicate: false, state: "waiting", attempt: 0 });
+  const second = JSON.parse((await tick()).stdout);
+  expect(second).toMatchObject({ tick_id: "close_of_business:2026-03-13", duplicate: true, state: "waiting" });
+  expect(received.some((r) => r.date === "2026-03-13")).toBe(false);
+}, 60_000);
 
 it("refuses bad and future ticks with a clear 4xx, and writes nothing", async () => {
   const before = await ledgerCount();
