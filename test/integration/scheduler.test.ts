@@ -2,7 +2,8 @@
  * The daily chain (DESIGN.md §8, issue 9 point 6) over a real nats-server with JetStream: the
  * scheduler and the gateway on one node, stand-ins for loans, portfolios and snapshots on a
  * second and for tapes on a third. The stand-ins consume their ticks durably and report with the
- * durable `scheduler.job.finished`, exactly as the real services do (shared/contracts/scheduler.ts).
+ * durable `scheduler.job.finished` through runDailyJob, as the real services do
+ * (shared/contracts/scheduler.ts, shared/scheduler/daily-job.ts).
  *
  * The scheduler's business clock is injected: `setNow` moves it, and it runs on in real time from
  * there, so the back-off delays are real. The clock checks are driven by `scheduler.catchUp`
@@ -19,7 +20,8 @@ import type { RunningMongo } from "../../shared/runtime/mongo-server";
 import { MongoMixin } from "../../shared/db/mongo.mixin";
 import { DurableEventsMixin } from "../../shared/events/durable-events.mixin";
 import type { DeliveredEvent } from "../../shared/events/bus";
-import { CHAIN, SchedulerEvents, type DailyJob, type JobFinishedEvent, type TickEvent } from "../../shared/contracts/scheduler";
+import { CHAIN, SchedulerEvents, type DailyJob, type TickEvent } from "../../shared/contracts/scheduler";
+import { runDailyJob } from "../../shared/scheduler/daily-job";
 import { apiClient, eventually, gatewayUrl, startNode, TEST_TOKENS as T, waitForRoutes } from "../support/system";
 
 let nats: RunningNats;
@@ -67,22 +69,14 @@ function standIn(job: DailyJob): ServiceSchema {
         const tick = event.payload as TickEvent;
         const attempt = tick.attempt ?? 1;
         const key = `${job}:${tick.business_date}`;
-        const started = Date.now();
-        received.push({ job, date: tick.business_date, attempt, trigger: tick.trigger, at: started });
+        received.push({ job, date: tick.business_date, attempt, trigger: tick.trigger, at: Date.now() });
         await holds.get(key)?.promise;
         if (attempt === 1 && silent.has(key)) return;
-        const fails = attempt <= (failFirst.get(key) ?? 0);
-        const report: JobFinishedEvent = {
-          job,
-          business_date: tick.business_date,
-          status: fails ? "failed" : "completed",
-          ...(fails ? { error: `stand-in failure on attempt ${attempt}` } : { counts: { items: 10 * attempt } }),
-          duration_ms: Date.now() - started,
-          attempt,
-          node_id: this.broker.nodeID,
-        };
-        // The report's id names the attempt: a retry's report must not be taken for a duplicate.
-        await this.publishDurable(SchedulerEvents.jobFinished, `${event.id}:finished`, report);
+        // What every job's service does: run, then report durably (shared/scheduler/daily-job.ts).
+        await runDailyJob(this, event, async () => {
+          if (attempt <= (failFirst.get(key) ?? 0)) throw new Error(`stand-in failure on attempt ${attempt}`);
+          return { items: 10 * attempt };
+        });
       },
     },
   };
