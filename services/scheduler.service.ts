@@ -169,8 +169,9 @@ const SchedulerService: TypedServiceSchema<Vars, Methods> = {
 
     async advanceOnce(this: Self) {
       const started: string[] = [];
+      let rows: LedgerRow[] = [];
       for (let pass = 0; pass < 1000; pass++) {
-        const rows = await this.openChains();
+        rows = await this.openChains();
         const actions = planChain(rows, {
           now: this.now(),
           zone: this.zone(),
@@ -178,10 +179,7 @@ const SchedulerService: TypedServiceSchema<Vars, Methods> = {
           undeployedIsFinal: Date.now() - this.startedAt >= this.settings.discoveryGraceMs,
           jobTimeoutMs: this.settings.jobTimeoutMs,
         });
-        if (!actions.length) {
-          this.updateLag(rows);
-          break;
-        }
+        if (!actions.length) break;
         const byId = new Map(rows.map((r) => [r._id, r]));
         let changed = false;
         for (const action of actions) {
@@ -192,6 +190,7 @@ const SchedulerService: TypedServiceSchema<Vars, Methods> = {
         // Another instance moved every row first: its own pass carries on from there.
         if (!changed) break;
       }
+      this.updateLag(rows);
       return started;
     },
 

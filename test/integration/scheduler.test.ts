@@ -115,6 +115,7 @@ const stateOf = async (date: string) => Object.fromEntries((await chainOf(date))
 const settled = (date: string) => eventually(async () => (await chainOf(date)).status === "completed", 15_000);
 const clockCheck = () => sched.call("scheduler.catchUp") as Promise<{ added: string[]; started: string[] }>;
 const receivedFor = (date: string) => received.filter((r) => r.date === date).map((r) => `${r.job}#${r.attempt}`);
+const metricsShow = (line: string) => eventually(async () => (await api("GET", "/metrics/prometheus")).body.split("\n").includes(line), 5_000);
 const ledgerCount = async () => (await api("GET", "/api/v1/scheduler/ticks?limit=1", { token: T.admin })).body.total;
 
 it("runs D's chain in order after D has ended, auto_assign not before 05:00 of the next day", async () => {
@@ -176,6 +177,9 @@ it("catches up three missed days oldest first, the whole chain for D before D + 
   await clockCheck();
   expect(await stateOf("2026-03-05")).toEqual({ close_of_business: "waiting", auto_assign: "waiting", snapshots: "waiting", tapes: "waiting" });
   expect((await chainOf("2026-03-04")).status).toBe("running");
+  // Without a date, the chain view shows the oldest date not settled.
+  const current = await api("GET", "/api/v1/scheduler/chain", { token: T.analyst });
+  expect(current.body).toMatchObject({ business_date: "2026-03-04", status: "running" });
   expect(received.some((r) => r.date === "2026-03-05")).toBe(false);
   // The lag: three due dates not settled.
   expect(sched.metrics.getMetric("app.scheduler.chain.lag.days")!.get()!.value).toBe(3);
@@ -207,10 +211,10 @@ it("retries a failed job with back-off until it completes, and counts the failur
   ]);
   // tapes for the 7th ran only after the snapshots completed.
   expect(receivedFor("2026-03-07")).toEqual(["close_of_business#1", "auto_assign#1", "snapshots#1", "snapshots#2", "snapshots#3", "tapes#1"]);
-  const metrics = await api("GET", "/metrics/prometheus");
-  expect(metrics.body).toContain('app_scheduler_job_failures_total{job="snapshots"} 2');
-  expect(metrics.body).toMatch(/app_scheduler_job_runs_total\{job="snapshots",status="started"\} 8/); // 6 dates (the 2nd to the 7th) + 2 retries
-  expect(metrics.body).toContain('app_scheduler_job_duration_seconds_bucket{job="tapes",le="+Inf"} 6');
+  // The ledger row is written a moment before the metrics are counted: await them.
+  await metricsShow('app_scheduler_job_failures_total{job="snapshots"} 2');
+  await metricsShow('app_scheduler_job_runs_total{job="snapshots",status="started"} 8'); // 6 dates (the 2nd to the 7th) + 2 retries
+  await metricsShow('app_scheduler_job_duration_seconds_bucket{job="tapes",le="+Inf"} 6');
 });
 
 it("halts the chain when a job's attempts are spent, until an admin re-runs it", async () => {
@@ -259,7 +263,7 @@ it("skips the job of a service no node runs, visibly, and the chain goes on", as
   const skipped = await api("GET", "/api/v1/scheduler/ticks?status=skipped", { token: T.analyst });
   expect(skipped.body.items.map((r: any) => r.id)).toEqual(["tapes:2026-03-12", "tapes:2026-03-11"]);
   expect(receivedFor("2026-03-12")).toEqual(["close_of_business#1", "auto_assign#1", "snapshots#1"]);
-  expect((await api("GET", "/metrics/prometheus")).body).toContain('app_scheduler_job_runs_total{job="tapes",status="skipped"} 2');
+  await metricsShow('app_scheduler_job_runs_total{job="tapes",status="skipped"} 2');
 });
 
 it("a CronJob run (bin/tick.ts, a short-lived node over NATS) asks for the same ledger row, once", async () => {
