@@ -1,13 +1,17 @@
 /**
  * `node dist/bin/tick.js <job> [business_date]`: what a Kubernetes CronJob runs each day. It joins
- * the cluster as a short-lived node, asks the scheduler for the tick (idempotent per job and
- * date, so a retried or doubled CronJob run is harmless), prints the answer and exits.
+ * the cluster as a short-lived node, asks the scheduler for the job's run for the date (default:
+ * the latest due business date, yesterday in BUSINESS_TZ — the chain for D runs after D has
+ * ended), prints the ledger's answer and exits. The scheduler adds the dates missed since its
+ * latest (catch-up) and starts the job once its upstream for the date is done; asked for early,
+ * the run is recorded as `waiting`. Idempotent per job and date: a retried or doubled CronJob run
+ * is harmless.
  */
 import { ServiceBroker } from "moleculer";
 import { brokerOptions } from "../moleculer.config";
 import { readConfig } from "../shared/config";
 import { JOB_NAMES, type DailyJob } from "../shared/contracts/scheduler";
-import { businessToday } from "../shared/runtime/business-date";
+import { latestDueDate } from "../shared/scheduler/chain-time";
 
 async function main(): Promise<void> {
   const [job, date] = process.argv.slice(2);
@@ -25,7 +29,7 @@ async function main(): Promise<void> {
   await broker.start();
   try {
     await broker.waitForServices(["scheduler"], 60_000);
-    const businessDate = date ?? businessToday(config.businessTz);
+    const businessDate = date ?? latestDueDate(config.businessTz, new Date());
     const result = await broker.call("scheduler.runTick", { job, business_date: businessDate, trigger: "cron" });
     console.log(JSON.stringify(result));
   } finally {

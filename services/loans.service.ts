@@ -42,7 +42,8 @@ import {
   loanStatementSchema, loanTransactionSchema,
 } from "./loans/models";
 import { CloseOfBusiness } from "./loans/close-of-business";
-import { SchedulerEvents, type JobFinishedEvent, type TickEvent } from "../shared/contracts/scheduler";
+import { SchedulerEvents } from "../shared/contracts/scheduler";
+import { runDailyJob } from "../shared/scheduler/daily-job";
 import { PARTITIONS } from "../shared/loans/origination";
 
 const collections = {
@@ -475,17 +476,9 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
       return run;
     },
 
+    /** The close_of_business job of the daily chain: closes D and reports to the scheduler. */
     async onCloseTick(this: Self, e: DeliveredEvent) {
-      const tick = e.payload as TickEvent;
-      const started = Date.now();
-      let report: JobFinishedEvent;
-      try {
-        const r: any = await this.closeDate(tick.business_date, true);
-        report = { job: "close_of_business", business_date: tick.business_date, status: "completed", counts: r.counts, duration_ms: Date.now() - started, attempt: tick.attempt, node_id: this.broker.nodeID };
-      } catch (err: any) {
-        report = { job: "close_of_business", business_date: tick.business_date, status: "failed", error: String(err?.message ?? err), duration_ms: Date.now() - started, attempt: tick.attempt, node_id: this.broker.nodeID };
-      }
-      await this.publishDurable(SchedulerEvents.jobFinished, `close_of_business:${tick.business_date}:${tick.attempt ?? 1}:${report.status}`, report);
+      await runDailyJob(this, e, async (tick) => ((await this.closeDate(tick.business_date, true)) as any).counts);
     },
 
     /** Everything a replay reads: opening state, ledger, statements, rate resets. */

@@ -148,6 +148,18 @@ describe("k8s manifests", () => {
     const jobs = cronJobs.map((c) => c.spec.jobTemplate.spec.template.spec.containers[0].command);
     for (const job of JOB_NAMES) expect(jobs).toContainEqual(["node", "dist/bin/tick.js", job]);
     for (const c of cronJobs) expect(c.spec.timeZone).toBe("America/New_York");
+    // The chain's first job is asked for after midnight, auto_assign not before 05:00 (DESIGN.md §8).
+    const hourOf = (job: string) => {
+      const c = cronJobs.find((cj) => cj.spec.jobTemplate.spec.template.spec.containers[0].command[2] === job)!;
+      const [minute, hour] = c.spec.schedule.split(" ").map(Number);
+      return hour * 60 + minute;
+    };
+    expect(hourOf("auto_assign")).toBeGreaterThanOrEqual(5 * 60);
+    const order = JOB_NAMES.map(hourOf);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    // The scheduler's own clock is off where the CronJobs drive the chain.
+    const scheduler = ofKind("Deployment").find((d) => d.metadata.name === "scheduler")!;
+    expect(scheduler.spec.template.spec.containers[0].env).toContainEqual({ name: "SCHEDULER_CLOCK", value: "off" });
   });
 
   it("runs NATS with JetStream and MongoDB as StatefulSets behind headless Services", () => {
