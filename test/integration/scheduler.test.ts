@@ -22,6 +22,7 @@ import { DurableEventsMixin } from "../../shared/events/durable-events.mixin";
 import type { DeliveredEvent } from "../../shared/events/bus";
 import { CHAIN, SchedulerEvents, type DailyJob, type TickEvent } from "../../shared/contracts/scheduler";
 import { runDailyJob } from "../../shared/scheduler/daily-job";
+import { prometheusText } from "../../shared/runtime/prometheus";
 import { apiClient, eventually, gatewayUrl, startNode, TEST_TOKENS as T, waitForRoutes } from "../support/system";
 
 let nats: RunningNats;
@@ -115,7 +116,8 @@ const stateOf = async (date: string) => Object.fromEntries((await chainOf(date))
 const settled = (date: string) => eventually(async () => (await chainOf(date)).status === "completed", 15_000);
 const clockCheck = () => sched.call("scheduler.catchUp") as Promise<{ added: string[]; started: string[] }>;
 const receivedFor = (date: string) => received.filter((r) => r.date === date).map((r) => `${r.job}#${r.attempt}`);
-const metricsShow = (line: string) => eventually(async () => (await api("GET", "/metrics/prometheus")).body.split("\n").includes(line), 5_000);
+// The scheduler node's own exposition (what its HEALTH_PORT serves to Prometheus).
+const metricsShow = (line: string) => eventually(() => (prometheusText(sched) ?? "").split("\n").includes(line), 5_000);
 const ledgerCount = async () => (await api("GET", "/api/v1/scheduler/ticks?limit=1", { token: T.admin })).body.total;
 
 it("runs D's chain in order after D has ended, auto_assign not before 05:00 of the next day", async () => {
