@@ -43,7 +43,7 @@ async function main(): Promise<void> {
       console.log(`[start] demo data: ${JSON.stringify(report)} (SEED_DEMO=false to skip)`);
     }
   }
-  if (config.healthPort) await startHealthServer(broker, config.healthPort, config.services);
+  if (config.healthPort) await startHealthServer(broker, config.healthPort);
 
   const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
   const lines = [`node ${broker.nodeID} up in ${seconds.toFixed(1)} s: ${config.services.join(", ")}`];

@@ -4,7 +4,8 @@
  *   /api/v1/*            every action with a `rest` route (auto-aliased), bearer auth, role check
  *   /api/openapi.json    OpenAPI 3 generated from the actions' routes and params
  *   /health              liveness of this node
- *   /ready               every service of the system registered and answering `health`
+ *   /ready               this node's services started and every registered service's routes served;
+ *                        the rest of the cluster in the body (shared/runtime/readiness.ts)
  *   /metrics/prometheus  this node's metrics, Prometheus text format
  */
 import type { Context, ServiceSchema } from "moleculer";
@@ -16,7 +17,7 @@ import { isAllowed, parseAuthTokens, hashToken, type Principal, type Role } from
 import { ForbiddenError, UnauthorizedError } from "../shared/errors";
 import { errorBody } from "../shared/http/error-body";
 import { prometheusText } from "../shared/runtime/prometheus";
-import { readiness } from "../shared/runtime/readiness";
+import { nodeReadiness, unservedAnswer, unservedServiceFor } from "../shared/runtime/readiness";
 
 type Req = IncomingMessage & { $action?: { name: string; roles?: readonly Role[] }; $ctx?: Context };
 
@@ -41,7 +42,7 @@ const GatewayService: ServiceSchema<any> = {
         bodyParsers: { json: { strict: true, limit: "1MB" }, urlencoded: false },
         callOptions: { timeout: 30_000 },
         onError(this: any, req: Req, res: ServerResponse, err: Error) {
-          this.sendErrorBody(req, res, err);
+          if (!this.answerUnserved(req, res, err)) this.sendErrorBody(req, res, err);
         },
       },
       {
@@ -95,7 +96,7 @@ const GatewayService: ServiceSchema<any> = {
     },
     ready: {
       async handler(this: any, ctx: Context<unknown, { $statusCode?: number }>) {
-        const report = await readiness(this.broker);
+        const report = await nodeReadiness(this.broker);
         if (!report.ready) ctx.meta.$statusCode = 503;
         return report;
       },
@@ -109,6 +110,21 @@ const GatewayService: ServiceSchema<any> = {
   },
 
   methods: {
+    /** moleculer-web found no route: a 503 naming the service when its owner is absent or starting. */
+    send404(this: any, req: Req, res: ServerResponse) {
+      if (!this.answerUnserved(req, res)) ApiGateway.methods!.send404.call(this, req, res);
+    },
+    /** Answers 503 (readiness.ts) when the request's path belongs to a service not served now. */
+    answerUnserved(this: any, req: Req & { parsedUrl?: string }, res: ServerResponse, err?: any): boolean {
+      if (err && Number(err.code) !== 503 && err.name !== "ServiceNotFoundError") return false;
+      const api = this.routes.find((r: any) => r.opts.autoAliases && req.parsedUrl?.startsWith(r.path));
+      const unserved = api && unservedServiceFor(this, req.parsedUrl!.slice(api.path.length));
+      if (!unserved) return false;
+      const answer = unservedAnswer(unserved, req.$ctx?.requestID ?? undefined);
+      res.writeHead(answer.status, { "Content-Type": "application/json; charset=utf-8", ...answer.headers });
+      res.end(JSON.stringify(answer.body));
+      return true;
+    },
     /** Bearer token → principal on ctx.meta.user; 401 when missing or unknown. */
     authenticate(this: any, _ctx: Context, _route: unknown, req: Req): Principal {
       const header = req.headers.authorization ?? "";
