@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   lines.push(`transport: ${config.transporter || "in-process"}`);
   if (config.services.includes("gateway")) {
     lines.push(`gateway: http://localhost:${config.port}/api/v1   (OpenAPI: http://localhost:${config.port}/api/openapi.json)`);
-    if (!config.authTokens) lines.push(`development token: ${DEV_TOKEN}   e.g. curl -H 'Authorization: Bearer ${DEV_TOKEN}' http://localhost:${config.port}/api/v1/programs`);
+    if (!config.authTokens && !config.oidc.jwksUrl) lines.push(`development token: ${DEV_TOKEN}   e.g. curl -H 'Authorization: Bearer ${DEV_TOKEN}' http://localhost:${config.port}/api/v1/programs`);
   }
   console.log(lines.map((l) => `[start] ${l}`).join("\n"));
 }

@@ -14,6 +14,7 @@ import ApiGateway from "moleculer-web";
 import OpenApiMixin from "moleculer-auto-openapi";
 import { readConfig } from "../shared/config";
 import { isAllowed, parseAuthTokens, hashToken, type Principal, type Role } from "../shared/auth/roles";
+import { looksLikeJwt, oidcVerifier } from "../shared/auth/jwt";
 import { ForbiddenError, UnauthorizedError } from "../shared/errors";
 import { errorBody } from "../shared/http/error-body";
 import { prometheusText } from "../shared/runtime/prometheus";
@@ -125,14 +126,15 @@ const GatewayService: ServiceSchema<any> = {
       res.end(JSON.stringify(answer.body));
       return true;
     },
-    /** Bearer token → principal on ctx.meta.user; 401 when missing or unknown. */
-    authenticate(this: any, _ctx: Context, _route: unknown, req: Req): Principal {
+    /** Bearer token → principal on ctx.meta.user: a static AUTH_TOKENS token, else an OIDC JWT; 401 when neither. */
+    async authenticate(this: any, _ctx: Context, _route: unknown, req: Req): Promise<Principal> {
       const header = req.headers.authorization ?? "";
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       if (!match) throw new UnauthorizedError();
       const principal = this.tokens.get(hashToken(match[1]));
-      if (!principal) throw new UnauthorizedError("unknown bearer token");
-      return principal;
+      if (principal) return principal;
+      if (this.jwt && looksLikeJwt(match[1])) return this.jwt.verify(match[1]);
+      throw new UnauthorizedError("unknown bearer token");
     },
     /** The action's declared `roles` decide; an action that declares none is not callable. */
     authorize(this: any, ctx: Context<unknown, { user?: Principal }>, _route: unknown, req: Req): void {
@@ -155,8 +157,11 @@ const GatewayService: ServiceSchema<any> = {
   },
 
   created(this: any) {
-    // Tests and embedded starts may pass tokens in settings; otherwise AUTH_TOKENS.
-    this.tokens = parseAuthTokens(this.settings.authTokens ?? config.authTokens, config.nodeEnv);
+    // Tests and embedded starts may pass tokens in settings; otherwise AUTH_TOKENS and OIDC_*.
+    this.jwt = oidcVerifier(this.settings.oidc ?? config.oidc);
+    const tokens: string = this.settings.authTokens ?? config.authTokens;
+    // With an identity provider, no static tokens (and no development token) unless AUTH_TOKENS names some.
+    this.tokens = tokens || !this.jwt ? parseAuthTokens(tokens, config.nodeEnv) : new Map();
   },
 };
 
