@@ -17,6 +17,7 @@ import { isAllowed, parseAuthTokens, hashToken, type Principal, type Role } from
 import { looksLikeJwt, oidcVerifier } from "../shared/auth/jwt";
 import { ForbiddenError, UnauthorizedError } from "../shared/errors";
 import { errorBody } from "../shared/http/error-body";
+import { logAccess } from "../shared/runtime/access-log";
 import { prometheusText } from "../shared/runtime/prometheus";
 import { nodeReadiness, unservedAnswer, unservedServiceFor } from "../shared/runtime/readiness";
 
@@ -31,6 +32,11 @@ const GatewayService: ServiceSchema<any> = {
   settings: {
     port: config.port,
     ip: process.env.GATEWAY_HOST ?? "0.0.0.0",
+    // One access line per request (httpHandler below) instead of moleculer-web's two or three.
+    logRequest: "debug",
+    logResponse: "debug",
+    logRequestParams: null,
+    logRouteRegistration: "debug",
     routes: [
       {
         path: "/api/v1",
@@ -111,6 +117,11 @@ const GatewayService: ServiceSchema<any> = {
   },
 
   methods: {
+    /** Every HTTP request enters here: one access line when it is done (shared/runtime/access-log.ts). */
+    httpHandler(this: any, req: Req, res: ServerResponse, next?: unknown) {
+      logAccess(req, res, this.accessLogger, config.logFormat);
+      return ApiGateway.methods!.httpHandler.call(this, req, res, next);
+    },
     /** moleculer-web found no route: a 503 naming the service when its owner is absent or starting. */
     send404(this: any, req: Req, res: ServerResponse) {
       if (!this.answerUnserved(req, res)) ApiGateway.methods!.send404.call(this, req, res);
@@ -157,6 +168,7 @@ const GatewayService: ServiceSchema<any> = {
   },
 
   created(this: any) {
+    this.accessLogger = this.broker.getLogger("access");
     // Tests and embedded starts may pass tokens in settings; otherwise AUTH_TOKENS and OIDC_*.
     this.jwt = oidcVerifier(this.settings.oidc ?? config.oidc);
     const tokens: string = this.settings.authTokens ?? config.authTokens;
