@@ -34,7 +34,7 @@ import {
   type StreamConfig,
 } from "nats";
 import type { BusLogger, ConsumeOptions, ConsumerHandle, DeadLetter, DeliveredEvent, DurableBus, DurableEvent } from "./bus";
-import { errorText, runDelivery, settingsOf, type ConsumerSettings } from "./delivery";
+import { errorText, notifyDeadLetter, runDelivery, settingsOf, type ConsumerSettings } from "./delivery";
 import { assertFilterSubject, assertPublishSubject, durableName, namespaceToken, safeName } from "./subjects";
 
 export interface JetStreamBusOptions {
@@ -148,7 +148,14 @@ export class JetStreamBus implements DurableBus {
         await consumer.stop();
         this.consumers.delete(consumer);
       },
+      pending: () => this.pending(durable),
     };
+  }
+
+  /** A durable's backlog as the server counts it: not yet delivered + delivered and not yet acked. */
+  async pending(durable: string): Promise<number> {
+    const info = await this.jsm.consumers.info(this.stream, durable);
+    return info.num_pending + info.num_ack_pending;
   }
 
   async deadLetters(limit = 1000): Promise<DeadLetter[]> {
@@ -378,7 +385,9 @@ class JsConsumer {
   private async deadLetter(m: JsMsg, event: DeliveredEvent, error: string): Promise<void> {
     const { delivery, ...rest } = event;
     try {
-      await this.bus.publishDeadLetter({ consumer: this.s.consumer, event: rest, deliveries: delivery, error, failed_at: new Date().toISOString() });
+      const letter: DeadLetter = { consumer: this.s.consumer, event: rest, deliveries: delivery, error, failed_at: new Date().toISOString() };
+      await this.bus.publishDeadLetter(letter);
+      notifyDeadLetter(this.s, letter, this.bus.logger);
       this.bus.logger.error(`durable ${this.durable}: event ${event.id} dead-lettered after ${delivery} deliveries: ${firstLine(error)}`);
       m.term();
     } catch (dlqErr) {
