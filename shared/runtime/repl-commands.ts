@@ -8,6 +8,8 @@
  *   tape <config_id>                run a loan tape                                  (tapes.run)
  *   explain <loan_id> <from> <to>   a loan's interest day by day, and what was billed (loans.accruals)
  *   portfolio <portfolio_id>        a portfolio and its latest snapshot              (portfolios.get, snapshots.latest)
+ *   deadletters [--limit n]         the durable events that failed every delivery     (JetStream EVENTS_DLQ)
+ *   replay <seq>                    publish a dead letter's event again, then drop the letter
  *
  * A command whose service no node runs says so in one line instead of a stack trace. Long jobs
  * (`tick --wait`, `tape`) print their progress as it changes.
@@ -16,6 +18,8 @@ import type { ServiceBroker } from "moleculer";
 import { DateTime } from "luxon";
 import { JOB_NAMES } from "../contracts/scheduler";
 import { businessToday } from "./business-date";
+import { acquireBus, busTargetFor, releaseBus } from "../events/broker-bus";
+import { JetStreamBus } from "../events/jetstream-bus";
 
 /** moleculer-repl's custom command definition (its typings are not published). */
 export interface ReplCommand {
@@ -180,7 +184,65 @@ export function replCommands(opts: ReplCommandOptions = {}): ReplCommand[] {
     },
   };
 
-  return [tick, chain, snapshot, tape, explain, portfolio];
+  const deadletters: ReplCommand = {
+    command: "deadletters",
+    description: "The durable events that failed every delivery, oldest first (docs/operations.md: dead letters)",
+    options: [{ option: "--limit <n>", description: "how many (default 50)" }],
+    async action(broker, args) {
+      await withJetStream(broker, print, async (bus) => {
+        const limit = Number(args.options?.limit ?? 50);
+        const letters = await bus.storedDeadLetters(Number.isInteger(limit) && limit > 0 ? limit : 50);
+        if (!letters.length) return print("no dead letters");
+        for (const { seq, letter } of letters) {
+          print(`#${seq} ${letter.consumer} ${letter.event.subject} event ${letter.event.id}: ${letter.deliveries} deliveries, failed ${letter.failed_at}`);
+          print(`    ${firstLine(letter.error)}`);
+        }
+        print(`${letters.length} dead letter(s); after fixing the cause: replay <seq>`);
+      });
+    },
+  };
+
+  const replay: ReplCommand = {
+    command: "replay <seq>",
+    description: "Publish a dead letter's event again (same event id: consumers that applied it skip it), then drop the letter",
+    async action(broker, args) {
+      const seq = Number(args.seq);
+      if (!Number.isInteger(seq) || seq < 1) return print(`not a dead-letter sequence number: ${args.seq} (see deadletters)`);
+      await withJetStream(broker, print, async (bus) => {
+        try {
+          const letter = await bus.replayDeadLetter(seq);
+          print(`replayed #${seq}: ${letter.event.subject} event ${letter.event.id} (failed for ${letter.consumer})`);
+        } catch (err: any) {
+          print(`cannot replay #${seq}: ${err?.api_error?.description ?? err?.message ?? err}`);
+        }
+      });
+    },
+  };
+
+  return [tick, chain, snapshot, tape, explain, portfolio, deadletters, replay];
+}
+
+/** Runs `fn` with the cluster's JetStream bus (dead letters live there; the in-process bus has no REPL). */
+async function withJetStream(broker: ServiceBroker, print: (l: string) => void, fn: (bus: JetStreamBus) => Promise<void>): Promise<void> {
+  let target;
+  try {
+    target = busTargetFor(broker);
+  } catch (err: any) {
+    return print(`dead letters need NATS JetStream: ${err?.message ?? err}`);
+  }
+  if (!target.natsUrl) return print("dead letters need NATS JetStream: this REPL has no NATS transporter");
+  const bus = await acquireBus(target, broker.getLogger("dead-letters"));
+  try {
+    if (!(bus instanceof JetStreamBus)) return print("dead letters need NATS JetStream");
+    await fn(bus);
+  } finally {
+    await releaseBus(target);
+  }
+}
+
+function firstLine(text: string): string {
+  const nl = text.indexOf("\n");
+  return nl < 0 ? text : text.slice(0, nl);
 }
 
 async function available(broker: ServiceBroker, service: string, waitMs: number): Promise<boolean> {

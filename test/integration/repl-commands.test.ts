@@ -12,6 +12,8 @@ import { startTestMongo, uniqueDbUrl } from "../support/mongo";
 import type { RunningMongo } from "../../shared/runtime/mongo-server";
 import { eventually, startNode } from "../support/system";
 import { JOB_NAMES } from "../../shared/contracts/scheduler";
+import { JetStreamBus } from "../../shared/events/jetstream-bus";
+import type { DeliveredEvent } from "../../shared/events/bus";
 
 let nats: RunningNats;
 let mongo: RunningMongo;
@@ -61,7 +63,7 @@ async function type(command: string, until: RegExp, timeoutMs = 20_000): Promise
 
 it("lists the operator's commands in help", async () => {
   const help = await type("help", /portfolio/);
-  for (const cmd of ["tick [options] <date> [job]", "chain [options]", "snapshot <portfolio_id>", "tape <config_id>", "explain <loan_id> <from> <to>", "portfolio <portfolio_id>"]) {
+  for (const cmd of ["deadletters [options]", "replay <seq>", "tick [options] <date> [job]", "chain [options]", "snapshot <portfolio_id>", "tape <config_id>", "explain <loan_id> <from> <to>", "portfolio <portfolio_id>"]) {
     expect(help).toContain(cmd);
   }
 });
@@ -128,3 +130,27 @@ it("says plainly when the service behind a command is not running", async () => 
   expect(await type("explain loan-1 2026-01-01 2026-01-31", /cannot/)).toContain("cannot explain the interest of loan loan-1: the loans service is not available");
   expect(await type("portfolio p-1", /cannot/)).toContain("cannot read portfolio p-1: the portfolios service is not available");
 }, 40_000);
+
+it("lists dead letters and replays one to its consumers", async () => {
+  const bus = await JetStreamBus.connect({ natsUrl: nats.url, logger: { debug() {}, info() {}, warn() {}, error() {} } });
+  const received: DeliveredEvent[] = [];
+  const consumer = await bus.consume({ consumer: "books", subject: "ledger.paid", handler: async (e) => void received.push(e) });
+  try {
+    expect(await type("deadletters", /dead letter/)).toContain("no dead letters");
+    const event = { id: "pay:42", subject: "ledger.paid", payload: { amount: "12.50" }, occurred_at: "2026-11-02T10:00:00.000Z" };
+    await bus.publishDeadLetter({ consumer: "books", event, deliveries: 5, error: "Error: books was down\n    at stack", failed_at: "2026-11-02T10:01:00.000Z" });
+    const listed = await type("deadletters", /replay <seq>/);
+    expect(listed).toMatch(/#(\d+) books ledger\.paid event pay:42: 5 deliveries, failed 2026-11-02T10:01:00.000Z/);
+    expect(listed).toContain("    Error: books was down");
+    const seq = /#(\d+) books/.exec(listed)![1];
+    expect(await type(`replay ${seq}`, /replayed|cannot/)).toContain(`replayed #${seq}: ledger.paid event pay:42 (failed for books)`);
+    // The consumer gets the same event id and payload; the letter is gone.
+    await eventually(() => received.length === 1);
+    expect(received[0]).toMatchObject({ id: "pay:42", subject: "ledger.paid", payload: { amount: "12.50" } });
+    expect(await type("deadletters", /dead letter/)).toContain("no dead letters");
+    expect(await type(`replay ${seq}`, /replayed|cannot/)).toMatch(new RegExp(`cannot replay #${seq}: .*no message found`, "i"));
+  } finally {
+    await consumer.stop();
+    await bus.close();
+  }
+});
