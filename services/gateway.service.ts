@@ -7,6 +7,7 @@
  *   /ready               this node's services started and every registered service's routes served;
  *                        the rest of the cluster in the body (shared/runtime/readiness.ts)
  *   /metrics/prometheus  this node's metrics, Prometheus text format
+ *   /dashboard           the portfolio dashboard page (shared/runtime/dashboard.ts, dashboard/)
  */
 import type { Context, ServiceSchema } from "moleculer";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -18,6 +19,7 @@ import { looksLikeJwt, oidcVerifier } from "../shared/auth/jwt";
 import { ForbiddenError, UnauthorizedError } from "../shared/errors";
 import { errorBody } from "../shared/http/error-body";
 import { logAccess } from "../shared/runtime/access-log";
+import { dashboardRoute } from "../shared/runtime/dashboard";
 import { prometheusText } from "../shared/runtime/prometheus";
 import { nodeReadiness, unservedAnswer, unservedServiceFor } from "../shared/runtime/readiness";
 
@@ -58,6 +60,7 @@ const GatewayService: ServiceSchema<any> = {
         mappingPolicy: "restrict",
         aliases: { "GET /openapi.json": "gateway.generateDocs" },
       },
+      dashboardRoute(),
       {
         path: "/",
         authentication: false,
@@ -126,15 +129,20 @@ const GatewayService: ServiceSchema<any> = {
     send404(this: any, req: Req, res: ServerResponse) {
       if (!this.answerUnserved(req, res)) ApiGateway.methods!.send404.call(this, req, res);
     },
-    /** Answers 503 (readiness.ts) when the request's path belongs to a service not served now. */
+    /** Takes the request when its path belongs to a service not served now: 401 without a valid token, else 503 (readiness.ts). */
     answerUnserved(this: any, req: Req & { parsedUrl?: string }, res: ServerResponse, err?: any): boolean {
       if (err && Number(err.code) !== 503 && err.name !== "ServiceNotFoundError") return false;
       const api = this.routes.find((r: any) => r.opts.autoAliases && req.parsedUrl?.startsWith(r.path));
       const unserved = api && unservedServiceFor(this, req.parsedUrl!.slice(api.path.length));
       if (!unserved) return false;
-      const answer = unservedAnswer(unserved, req.$ctx?.requestID ?? undefined);
-      res.writeHead(answer.status, { "Content-Type": "application/json; charset=utf-8", ...answer.headers });
-      res.end(JSON.stringify(answer.body));
+      Promise.resolve(this.authenticate(req.$ctx, api, req)).then(
+        () => {
+          const answer = unservedAnswer(unserved, req.$ctx?.requestID ?? undefined);
+          res.writeHead(answer.status, { "Content-Type": "application/json; charset=utf-8", ...answer.headers });
+          res.end(JSON.stringify(answer.body));
+        },
+        (authErr: Error) => this.sendErrorBody(req, res, authErr),
+      );
       return true;
     },
     /** Bearer token → principal on ctx.meta.user: a static AUTH_TOKENS token, else an OIDC JWT; 401 when neither. */

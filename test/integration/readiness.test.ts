@@ -126,6 +126,9 @@ describe("split over NATS: gateway on one node; programs, rates, scheduler on an
       expect(r.body.error.message).toContain(service);
       expect(r.headers.get("retry-after")).toBe("30");
     }
+    // Only for callers with a valid token: others get the 401 they would get anyway.
+    expect((await api("GET", "/api/v1/loans")).status).toBe(401);
+    expect((await api("GET", "/api/v1/loans", { token: "nope" })).status).toBe(401);
     // A path no service owns is still a 404, and a served service's unknown sub-path too.
     expect((await api("GET", "/api/v1/nothing-here", { token: T.admin })).status).toBe(404);
     expect((await api("GET", "/api/v1/programs/x/y/z", { token: T.admin })).status).toBe(404);
