@@ -21,9 +21,9 @@ import { errorBody } from "../shared/http/error-body";
 import { logAccess } from "../shared/runtime/access-log";
 import { dashboardRoute } from "../shared/runtime/dashboard";
 import { prometheusText } from "../shared/runtime/prometheus";
-import { nodeReadiness, unservedAnswer, unservedServiceFor } from "../shared/runtime/readiness";
+import { nodeReadiness, unservedRequest, writeUnserved } from "../shared/runtime/readiness";
 
-type Req = IncomingMessage & { $action?: { name: string; roles?: readonly Role[] }; $ctx?: Context };
+type Req = IncomingMessage & { $action?: { name: string; roles?: readonly Role[] }; $ctx?: Context; parsedUrl?: string };
 
 const config = readConfig();
 
@@ -129,18 +129,13 @@ const GatewayService: ServiceSchema<any> = {
     send404(this: any, req: Req, res: ServerResponse) {
       if (!this.answerUnserved(req, res)) ApiGateway.methods!.send404.call(this, req, res);
     },
-    /** Takes the request when its path belongs to a service not served now: 401 without a valid token, else 503 (readiness.ts). */
-    answerUnserved(this: any, req: Req & { parsedUrl?: string }, res: ServerResponse, err?: any): boolean {
+    /** Takes the request when its path belongs to a service not served now: 401 without a valid token, else 503 naming it. */
+    answerUnserved(this: any, req: Req, res: ServerResponse, err?: any): boolean {
       if (err && Number(err.code) !== 503 && err.name !== "ServiceNotFoundError") return false;
-      const api = this.routes.find((r: any) => r.opts.autoAliases && req.parsedUrl?.startsWith(r.path));
-      const unserved = api && unservedServiceFor(this, req.parsedUrl!.slice(api.path.length));
+      const unserved = unservedRequest(this, req);
       if (!unserved) return false;
-      Promise.resolve(this.authenticate(req.$ctx, api, req)).then(
-        () => {
-          const answer = unservedAnswer(unserved, req.$ctx?.requestID ?? undefined);
-          res.writeHead(answer.status, { "Content-Type": "application/json; charset=utf-8", ...answer.headers });
-          res.end(JSON.stringify(answer.body));
-        },
+      Promise.resolve(this.authenticate(req.$ctx, undefined, req)).then(
+        () => writeUnserved(res, unserved, req.$ctx?.requestID ?? undefined),
         (authErr: Error) => this.sendErrorBody(req, res, authErr),
       );
       return true;

@@ -10,6 +10,7 @@
  * The same report backs the gateway's /ready and every node's HEALTH_PORT /ready.
  */
 import type { ServiceBroker } from "moleculer";
+import type { ServerResponse } from "node:http";
 import { ALL_SERVICES } from "../config";
 import { serviceForPath } from "./rest-surface";
 
@@ -124,15 +125,18 @@ export function unservedServiceFor(gateway: GatewayLike, apiPath: string): { ser
   return pendingRoutes(gateway)[service] ? { service, reason: "starting" } : undefined;
 }
 
-/** The 503 a route of an unserved service answers, in the API's error shape, naming the service. */
-export function unservedAnswer(unserved: { service: string; reason: "absent" | "starting" }, requestId?: string) {
+/** The unserved service a request addresses: its path under the gateway's API route (see unservedServiceFor). */
+export function unservedRequest(gateway: GatewayLike, req: { parsedUrl?: string }): { service: string; reason: "absent" | "starting" } | undefined {
+  const api = gateway.routes.find((r) => r.opts.autoAliases && req.parsedUrl?.startsWith(r.path));
+  return api && unservedServiceFor(gateway, req.parsedUrl!.slice(api.path.length));
+}
+
+/** Writes the 503 a route of an unserved service answers, in the API's error shape, naming the service. */
+export function writeUnserved(res: ServerResponse, unserved: { service: string; reason: "absent" | "starting" }, requestId?: string): void {
   const message =
     unserved.reason === "absent"
       ? `service ${unserved.service} is not available: no node of the cluster runs it`
       : `service ${unserved.service} is starting: its routes are being registered`;
-  return {
-    status: 503,
-    headers: { "Retry-After": unserved.reason === "absent" ? "30" : "1" },
-    body: { error: { type: "SERVICE_UNAVAILABLE", message, data: { service: unserved.service, reason: unserved.reason, request_id: requestId } } },
-  };
+  res.writeHead(503, { "Content-Type": "application/json; charset=utf-8", "Retry-After": unserved.reason === "absent" ? "30" : "1" });
+  res.end(JSON.stringify({ error: { type: "SERVICE_UNAVAILABLE", message, data: { service: unserved.service, reason: unserved.reason, request_id: requestId } } }));
 }
