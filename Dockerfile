@@ -17,6 +17,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/dashboard ./dashboard
 # The image's built-in unprivileged user (uid 1000); the app writes only to /tmp.
 USER node
 EXPOSE 3000 3001

@@ -13,4 +13,12 @@ module.exports = tseslint.config(
     },
   },
   { files: ["**/*.js"], languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", process: "readonly", __dirname: "readonly", console: "readonly" } }, rules: { "@typescript-eslint/no-require-imports": "off" } },
+  // The dashboard page's scripts run in the browser (series.js also in Node, for its tests).
+  {
+    files: ["dashboard/**/*.js"],
+    languageOptions: {
+      sourceType: "script",
+      globals: Object.fromEntries(["window", "self", "document", "fetch", "sessionStorage", "module"].map((g) => [g, g === "module" ? "writable" : "readonly"])),
+    },
+  },
 );

@@ -5,10 +5,13 @@
  */
 import type { BrokerOptions } from "moleculer";
 import os from "node:os";
+import { stdTimeFunctions } from "pino";
 import type { AppConfig } from "./shared/config";
 import { PrometheusTextReporter } from "./shared/runtime/prometheus";
 import { CompactParamsMiddleware } from "./shared/runtime/compact-params.middleware";
 import { PlatformValidator } from "./shared/validation/validator";
+
+const pinoIsoTime = stdTimeFunctions.isoTime;
 
 export interface BrokerOverrides extends Partial<BrokerOptions> {
   /** MongoDB URL for the services of this broker (else MONGO_URL). */
@@ -20,7 +23,7 @@ export function brokerOptions(config: AppConfig, overrides: BrokerOverrides = {}
   return {
     namespace: config.namespace,
     nodeID: config.nodeId ?? `${os.hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`,
-    logger: { type: "Console", options: { level: config.logLevel, formatter: "short", colors: process.stdout.isTTY } },
+    logger: loggerFor(config),
     logLevel: config.logLevel as any,
     // Object form: moleculer 0.15 parses string URLs differently across transporters.
     transporter: config.transporter ? { type: "NATS", options: { url: config.transporter, maxReconnectAttempts: -1 } } : null,
@@ -44,6 +47,29 @@ export function brokerOptions(config: AppConfig, overrides: BrokerOverrides = {}
     metadata: { ...(metadata ?? {}), mongoUrl: mongoUrl ?? config.mongoUrl, businessTz: config.businessTz },
     ...rest,
   };
+}
+
+/**
+ * Text lines on a terminal; with LOG_FORMAT=json one JSON object per line through pino (what
+ * Kubernetes log collectors parse): ISO time, level as a word, the node, module and service.
+ */
+function loggerFor(config: AppConfig): BrokerOptions["logger"] {
+  if (config.logFormat === "json") {
+    return {
+      type: "Pino",
+      options: {
+        level: config.logLevel,
+        pino: {
+          options: {
+            timestamp: pinoIsoTime,
+            formatters: { level: (label: string) => ({ level: label }) },
+            base: { pid: process.pid },
+          },
+        },
+      },
+    } as BrokerOptions["logger"];
+  }
+  return { type: "Console", options: { level: config.logLevel, formatter: "short", colors: process.stdout.isTTY } };
 }
 
 function tracingExporters(): any[] {

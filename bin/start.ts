@@ -17,7 +17,8 @@ import { businessToday } from "../shared/runtime/business-date";
 async function main(): Promise<void> {
   const startedAt = process.hrtime.bigint();
   const config = readConfig();
-  const mongo = await startMongoServer({ log: (m) => console.log(`[start] ${m}`) });
+  const say = startLog(config.logFormat);
+  const mongo = await startMongoServer({ log: say });
   const broker = new ServiceBroker(
     brokerOptions(config, { mongoUrl: mongo.url, skipProcessEventRegistration: true }),
   );
@@ -40,10 +41,10 @@ async function main(): Promise<void> {
   if (seed === "true" || (seed === "auto" && mongo.kind !== "external")) {
     if (config.services.includes("programs") && config.services.includes("rates")) {
       const report = await seedDemoData(broker, businessToday(config.businessTz));
-      console.log(`[start] demo data: ${JSON.stringify(report)} (SEED_DEMO=false to skip)`);
+      say(`demo data: ${JSON.stringify(report)} (SEED_DEMO=false to skip)`);
     }
   }
-  if (config.healthPort) await startHealthServer(broker, config.healthPort, config.services);
+  if (config.healthPort) await startHealthServer(broker, config.healthPort);
 
   const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
   const lines = [`node ${broker.nodeID} up in ${seconds.toFixed(1)} s: ${config.services.join(", ")}`];
@@ -51,9 +52,15 @@ async function main(): Promise<void> {
   lines.push(`transport: ${config.transporter || "in-process"}`);
   if (config.services.includes("gateway")) {
     lines.push(`gateway: http://localhost:${config.port}/api/v1   (OpenAPI: http://localhost:${config.port}/api/openapi.json)`);
-    if (!config.authTokens) lines.push(`development token: ${DEV_TOKEN}   e.g. curl -H 'Authorization: Bearer ${DEV_TOKEN}' http://localhost:${config.port}/api/v1/programs`);
+    if (!config.authTokens && !config.oidc.jwksUrl) lines.push(`development token: ${DEV_TOKEN}   e.g. curl -H 'Authorization: Bearer ${DEV_TOKEN}' http://localhost:${config.port}/api/v1/programs`);
   }
-  console.log(lines.map((l) => `[start] ${l}`).join("\n"));
+  for (const line of lines) say(line);
+}
+
+/** The start-up summary: `[start] …` lines, or JSON records like the broker's with LOG_FORMAT=json. */
+function startLog(format: "text" | "json"): (message: string) => void {
+  if (format === "json") return (msg) => console.log(JSON.stringify({ level: "info", time: new Date().toISOString(), pid: process.pid, mod: "start", msg }));
+  return (msg) => console.log(`[start] ${msg}`);
 }
 
 main().catch((err) => {

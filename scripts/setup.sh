@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent setup for a fresh machine: Node >= 22, npm dependencies, the MongoDB wire-protocol
-# server used when no MONGO_URL is given, and (with --test) nats-server for the test suite.
+# server used when no MONGO_URL is given, and (with --test) nats-server and chromium for the test suite.
 # Every step checks first, so running it before each start or test costs well under a second.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -72,4 +72,15 @@ if [ "$want_test" = 1 ] && ! "$venv/bin/python" -c "import importlib.metadata as
     fi
   fi
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >&2
+fi
+
+# 6. Chromium for the dashboard's browser test (Debian's package; CHROMIUM_BIN overrides).
+if [ "$want_test" = 1 ] && [ -z "${CHROMIUM_BIN:-}" ] && ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing chromium (apt-get)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium) >&2
+  else
+    log "chromium is missing: install it (Debian: apt-get install chromium) or set CHROMIUM_BIN"
+    exit 1
+  fi
 fi

@@ -5,7 +5,9 @@
  *   /api/openapi.json    OpenAPI 3 generated from the running routes and their validators
  *   /api/openapi/ui      the interactive API page (Swagger UI, served from this gateway)
  *   /health              liveness of this node
- *   /ready               every service of the system registered and answering `health`
+ *   /ready               this node's services started and every registered service's routes served;
+ *                        the rest of the cluster in the body (shared/runtime/readiness.ts)
+ *   /dashboard           the portfolio dashboard page (shared/runtime/dashboard.ts, dashboard/)
  *
  * Metrics are not on this public port: each node serves them on its internal HEALTH_PORT.
  * Every request passes shared/http/request-guard.ts before anything else reads it.
@@ -16,17 +18,24 @@ import ApiGateway from "moleculer-web";
 import OpenApiMixin from "moleculer-auto-openapi";
 import { readConfig } from "../shared/config";
 import { isAllowed, parseAuthTokens, hashToken, type Principal, type Role } from "../shared/auth/roles";
+import { looksLikeJwt, oidcVerifier } from "../shared/auth/jwt";
 import { ForbiddenError, UnauthorizedError } from "../shared/errors";
 import { writeErrorResponse } from "../shared/http/error-body";
 import { requestGuard } from "../shared/http/request-guard";
 import { methodNotAllowed } from "../shared/http/method-not-allowed";
 import { gatewayRoutes, openApiInfo } from "../shared/http/gateway-docs";
 import { buildOpenApiDocument } from "../shared/http/openapi";
-import { readiness } from "../shared/runtime/readiness";
+import { logAccess } from "../shared/runtime/access-log";
+import { dashboardRoute } from "../shared/runtime/dashboard";
+import { nodeReadiness, unservedRequest, writeUnserved } from "../shared/runtime/readiness";
 
-const READINESS_SCHEMA = { type: "object", required: ["ready", "services"], properties: { ready: { type: "boolean" }, services: { type: "object" } } };
+const READINESS_SCHEMA = {
+  type: "object",
+  required: ["ready", "services"],
+  properties: { ready: { type: "boolean" }, node: { type: "string" }, services: { type: "object" }, cluster: { type: "object" } },
+};
 
-type Req = IncomingMessage & { $action?: { name: string; roles?: readonly Role[] }; $ctx?: Context };
+type Req = IncomingMessage & { $action?: { name: string; roles?: readonly Role[] }; $ctx?: Context; parsedUrl?: string };
 
 const config = readConfig();
 
@@ -37,6 +46,11 @@ const GatewayService: ServiceSchema<any> = {
   settings: {
     port: config.port,
     ip: process.env.GATEWAY_HOST ?? "0.0.0.0",
+    // One access line per request (httpHandler below) instead of moleculer-web's two or three.
+    logRequest: "debug",
+    logResponse: "debug",
+    logRequestParams: null,
+    logRouteRegistration: "debug",
     routes: [
       {
         path: "/api/v1",
@@ -54,7 +68,7 @@ const GatewayService: ServiceSchema<any> = {
           if (typeof key === "string") _ctx.meta.idempotencyKey = key;
         },
         onError(this: any, req: Req, res: ServerResponse, err: Error) {
-          this.sendErrorBody(req, res, err);
+          if (!this.answerUnserved(req, res, err)) this.sendErrorBody(req, res, err);
         },
       },
       {
@@ -64,6 +78,7 @@ const GatewayService: ServiceSchema<any> = {
         bodyParsers: false,
         aliases: { "GET /openapi.json": "gateway.openapiDocument", "GET /openapi/ui": "gateway.ui", "GET /openapi/assets/:file": "gateway.assets" },
       },
+      dashboardRoute(),
       {
         path: "/",
         authentication: false,
@@ -101,9 +116,9 @@ const GatewayService: ServiceSchema<any> = {
       },
     },
     ready: {
-      openapi: { summary: "Every service registered and answering", response: READINESS_SCHEMA, responses: { 503: { description: "Not ready: some service is missing or down", schema: READINESS_SCHEMA } } },
+      openapi: { summary: "This node's services started and answering, its routes served", response: READINESS_SCHEMA, responses: { 503: { description: "Not ready: a service of this node is starting or down", schema: READINESS_SCHEMA } } },
       async handler(this: any, ctx: Context<unknown, { $statusCode?: number }>) {
-        const report = await readiness(this.broker);
+        const report = await nodeReadiness(this.broker);
         if (!report.ready) ctx.meta.$statusCode = 503;
         return report;
       },
@@ -111,14 +126,39 @@ const GatewayService: ServiceSchema<any> = {
   },
 
   methods: {
-    /** Bearer token → principal on ctx.meta.user; 401 when missing or unknown. */
-    authenticate(this: any, _ctx: Context, _route: unknown, req: Req): Principal {
+    /** Every HTTP request enters here: one access line when it is done (shared/runtime/access-log.ts). */
+    httpHandler(this: any, req: Req, res: ServerResponse, next?: unknown) {
+      logAccess(req, res, this.accessLogger, config.logFormat);
+      return ApiGateway.methods!.httpHandler.call(this, req, res, next);
+    },
+    /**
+     * moleculer-web found no route: 503 naming the service when its owner is absent or starting,
+     * 405 with Allow when the path exists under another method, else 404.
+     */
+    send404(this: any, req: Req, res: ServerResponse) {
+      if (this.answerUnserved(req, res)) return;
+      this.sendErrorBody(req, res, methodNotAllowed(this, req.method, req.parsedUrl ?? "") ?? { code: 404, type: "NOT_FOUND", message: "not found" });
+    },
+    /** Takes the request when its path belongs to a service not served now: 401 without a valid token, else 503 naming it. */
+    answerUnserved(this: any, req: Req, res: ServerResponse, err?: any): boolean {
+      if (err && Number(err.code) !== 503 && err.name !== "ServiceNotFoundError") return false;
+      const unserved = unservedRequest(this, req);
+      if (!unserved) return false;
+      Promise.resolve(this.authenticate(req.$ctx, undefined, req)).then(
+        () => writeUnserved(res, unserved, req.$ctx?.requestID ?? undefined),
+        (authErr: Error) => this.sendErrorBody(req, res, authErr),
+      );
+      return true;
+    },
+    /** Bearer token → principal on ctx.meta.user: a static AUTH_TOKENS token, else an OIDC JWT; 401 when neither. */
+    async authenticate(this: any, _ctx: Context, _route: unknown, req: Req): Promise<Principal> {
       const header = req.headers.authorization ?? "";
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       if (!match) throw new UnauthorizedError();
       const principal = this.tokens.get(hashToken(match[1]));
-      if (!principal) throw new UnauthorizedError("unknown bearer token");
-      return principal;
+      if (principal) return principal;
+      if (this.jwt && looksLikeJwt(match[1])) return this.jwt.verify(match[1]);
+      throw new UnauthorizedError("unknown bearer token");
     },
     /** The action's declared `roles` decide; an action that declares none is not callable. */
     authorize(this: any, ctx: Context<unknown, { user?: Principal }>, _route: unknown, req: Req): void {
@@ -132,16 +172,15 @@ const GatewayService: ServiceSchema<any> = {
     sendErrorBody(this: any, req: Req, res: ServerResponse, err: any) {
       writeErrorResponse(res, err, req.$ctx?.requestID ?? undefined, (msg, e) => this.logger.error(msg, e));
     },
-    /** moleculer-web's "no route": 405 with Allow when the path exists under another method. */
-    send404(this: any, req: Req & { parsedUrl?: string }, res: ServerResponse) {
-      this.sendErrorBody(req, res, methodNotAllowed(this, req.method, req.parsedUrl ?? "") ?? { code: 404, type: "NOT_FOUND", message: "not found" });
-    },
-
   },
 
   created(this: any) {
-    // Tests and embedded starts may pass tokens in settings; otherwise AUTH_TOKENS.
-    this.tokens = parseAuthTokens(this.settings.authTokens ?? config.authTokens, config.nodeEnv);
+    this.accessLogger = this.broker.getLogger("access");
+    // Tests and embedded starts may pass tokens in settings; otherwise AUTH_TOKENS and OIDC_*.
+    this.jwt = oidcVerifier(this.settings.oidc ?? config.oidc);
+    const tokens: string = this.settings.authTokens ?? config.authTokens;
+    // With an identity provider, no static tokens (and no development token) unless AUTH_TOKENS names some.
+    this.tokens = tokens || !this.jwt ? parseAuthTokens(tokens, config.nodeEnv) : new Map();
   },
 };
 

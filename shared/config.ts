@@ -14,6 +14,10 @@ export interface AppConfig {
   /** `token:role,token:role,token:investor:<id>`; empty outside production = dev token. */
   authTokens: string;
   logLevel: string;
+  /** `text` (console lines) or `json` (one JSON object per line, through pino). */
+  logFormat: "text" | "json";
+  /** OIDC / JWT bearer tokens, beside AUTH_TOKENS; off while jwksUrl is empty. */
+  oidc: OidcConfig;
   namespace: string;
   /** Business time zone: what "today" means for due dates, ticks and snapshots. */
   businessTz: string;
@@ -30,6 +34,18 @@ export interface AppConfig {
 }
 
 export const DEFAULT_PORTFOLIO_TYPES = ["general", "manual", "position_only"];
+export interface OidcConfig {
+  /** The identity provider's JWKS URL (its `jwks_uri`); empty = OIDC tokens are not accepted. */
+  jwksUrl: string;
+  /** Required `iss` claim. */
+  issuer: string;
+  /** Required `aud` claim (one of the token's audiences). */
+  audience: string;
+  /** Claim holding the caller's roles (a string or an array; dotted path, e.g. `realm_access.roles`). */
+  rolesClaim: string;
+  /** Claim holding an investor token's investor id. */
+  investorClaim: string;
+}
 
 export const ALL_SERVICES = [
   "gateway",
@@ -53,13 +69,21 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (unknown.length) {
     throw new Error(`SERVICES names unknown services: ${unknown.join(", ")} (known: ${ALL_SERVICES.join(", ")})`);
   }
-  return {
+  const config: AppConfig = {
     transporter: env.TRANSPORTER ?? "",
     mongoUrl: env.MONGO_URL ?? "",
     port: intFrom(env.PORT, 3000, "PORT"),
     healthPort: intFrom(env.HEALTH_PORT, 0, "HEALTH_PORT"),
     authTokens: env.AUTH_TOKENS ?? "",
     logLevel: env.LOG_LEVEL ?? "info",
+    logFormat: logFormatFrom(env.LOG_FORMAT),
+    oidc: {
+      jwksUrl: env.OIDC_JWKS_URL ?? "",
+      issuer: env.OIDC_ISSUER ?? "",
+      audience: env.OIDC_AUDIENCE ?? "",
+      rolesClaim: env.OIDC_ROLES_CLAIM || "roles",
+      investorClaim: env.OIDC_INVESTOR_CLAIM || "investor_id",
+    },
     namespace: env.NAMESPACE ?? "",
     businessTz: env.BUSINESS_TZ ?? "America/New_York",
     services: services.length ? services : [...ALL_SERVICES],
@@ -69,6 +93,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     investorDataKeyId: env.INVESTOR_DATA_KEY_ID ?? "",
     portfolioTypes: listFrom(env.PORTFOLIO_TYPES, DEFAULT_PORTFOLIO_TYPES, "PORTFOLIO_TYPES"),
   };
+  if (config.oidc.jwksUrl && (!config.oidc.issuer || !config.oidc.audience)) {
+    throw new Error("OIDC_JWKS_URL needs OIDC_ISSUER and OIDC_AUDIENCE: a token is only trusted for this issuer and audience");
+  }
+  return config;
+}
+
+function logFormatFrom(raw: string | undefined): "text" | "json" {
+  if (raw === undefined || raw === "" || raw === "text") return "text";
+  if (raw === "json") return "json";
+  throw new Error(`LOG_FORMAT must be text or json, got "${raw}"`);
 }
 
 function intFrom(raw: string | undefined, fallback: number, name: string): number {

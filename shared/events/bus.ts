@@ -52,11 +52,15 @@ export interface ConsumeOptions {
   maxRetryDelayMs?: number;
   /** On stop, how long running handlers may finish before their messages are nak'ed. Default 5 s. */
   shutdownGraceMs?: number;
+  /** Called once an event has been dead-lettered (metrics: shared/runtime/business-metrics.ts). */
+  onDeadLetter?: (letter: DeadLetter) => void;
 }
 
 export interface ConsumerHandle {
   /** Stops pulling, naks what was received but not handled, waits for (or naks) running handlers. */
   stop(): Promise<void>;
+  /** The durable's backlog: events matched but not yet acknowledged (waiting, retrying or in flight). */
+  pending(): Promise<number>;
 }
 
 /** A message that failed maxDeliver times, as kept in the dead-letter queue. */

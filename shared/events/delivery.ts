@@ -2,7 +2,7 @@
  * The retry policy both buses share: what to do with one delivery once its handler has run.
  * Keeping it in one place is what makes the in-process bus behave like JetStream.
  */
-import type { ConsumeOptions, DeliveredEvent, DurableHandler } from "./bus";
+import type { ConsumeOptions, DeadLetter, DeliveredEvent, DurableHandler } from "./bus";
 
 export const DEFAULT_MAX_DELIVER = 5;
 export const DEFAULT_ACK_WAIT_MS = 30_000;
@@ -28,6 +28,7 @@ export interface ConsumerSettings {
   retryDelayMs: number;
   maxRetryDelayMs: number;
   shutdownGraceMs: number;
+  onDeadLetter?: ConsumeOptions["onDeadLetter"];
 }
 
 export function settingsOf(opts: ConsumeOptions): ConsumerSettings {
@@ -47,6 +48,7 @@ export function settingsOf(opts: ConsumeOptions): ConsumerSettings {
     retryDelayMs: positive("retryDelayMs", opts.retryDelayMs, DEFAULT_RETRY_DELAY_MS),
     maxRetryDelayMs: positive("maxRetryDelayMs", opts.maxRetryDelayMs, DEFAULT_MAX_RETRY_DELAY_MS),
     shutdownGraceMs: positive("shutdownGraceMs", opts.shutdownGraceMs, DEFAULT_SHUTDOWN_GRACE_MS),
+    onDeadLetter: opts.onDeadLetter,
   };
 }
 
@@ -69,6 +71,15 @@ export async function runDelivery(event: DeliveredEvent, s: ConsumerSettings): P
     const error = errorText(err);
     if (event.delivery >= s.maxDeliver) return { kind: "dead", error };
     return { kind: "retry", delayMs: retryDelay(event.delivery, s), error };
+  }
+}
+
+/** Runs the dead-letter hook; a failing hook (metrics) never affects delivery. */
+export function notifyDeadLetter(s: Pick<ConsumerSettings, "onDeadLetter">, letter: DeadLetter, logger: { warn(...args: unknown[]): void }): void {
+  try {
+    s.onDeadLetter?.(letter);
+  } catch (err) {
+    logger.warn(`onDeadLetter hook failed: ${errorText(err)}`);
   }
 }
 

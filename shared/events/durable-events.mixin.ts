@@ -32,6 +32,7 @@ import { acquireBus, busTargetFor, releaseBus, type BusTarget } from "./broker-b
 import { handleOnce, processedEventsModel } from "./idempotency";
 import { enqueueOutbox, enqueueOutboxMany, outboxModel, OutboxRelay, type OutboxRecord } from "./outbox";
 import { assertFilterSubject, safeName } from "./subjects";
+import { recordConsumerLag, recordDeadLetter } from "../runtime/business-metrics";
 
 /** A subscription: the method name, or the method name with consumer options. */
 export type SubscriptionSpec =
@@ -42,6 +43,8 @@ export interface DurableEventsMixinOptions {
   /** subject (wildcards allowed) → method called with the DeliveredEvent. */
   subscriptions?: Record<string, SubscriptionSpec>;
   outbox?: { collection?: string; intervalMs?: number; batchSize?: number; retentionMs?: number };
+  /** How often each subscription's backlog is read into the consumer-lag metric. Default 15 s; 0 = off. */
+  lagIntervalMs?: number;
 }
 
 /** What the mixin adds to `this`. */
@@ -58,6 +61,9 @@ interface DurableState {
   bus: DurableBus;
   relay: OutboxRelay;
   consumers: ConsumerHandle[];
+  /** Each subscription's handle, for the consumer-lag metric. */
+  subjects: Array<{ subject: string; handle: ConsumerHandle }>;
+  lagTimer?: NodeJS.Timeout;
 }
 
 /** A durable-event handler method of a service. */
@@ -94,7 +100,7 @@ export function DurableEventsMixin(opts: DurableEventsMixinOptions = {}): Partia
     const target = busTargetFor(this.broker);
     const bus = await acquireBus(target, this.broker.getLogger("durable-events"));
     const relay = new OutboxRelay({ model, bus, logger: this.logger, ...opts.outbox });
-    this.durable = { target, bus, relay, consumers: [] };
+    this.durable = { target, bus, relay, consumers: [], subjects: [] };
     relay.start();
   }
 
@@ -106,11 +112,11 @@ export function DurableEventsMixin(opts: DurableEventsMixinOptions = {}): Partia
       const method = this[sub.handler];
       if (typeof method !== "function") throw new Error(`${consumer}: durable subscription "${sub.subject}" names no method "${sub.handler}"`);
       const { handler: _name, subject, ...consumeOpts } = sub;
-      state.consumers.push(
-        await state.bus.consume({
+      const handle = await state.bus.consume({
           ...consumeOpts,
           consumer,
           subject,
+          onDeadLetter: () => recordDeadLetter(this.broker, consumer, subject),
           handler: async (event) => {
             // Processed per (service, method): two subscriptions of one service may match the
             // same event (`loan.paid` and `loan.*`), and each must apply it once.
@@ -119,14 +125,24 @@ export function DurableEventsMixin(opts: DurableEventsMixinOptions = {}): Partia
             }, { collection });
             if (result === "duplicate") this.logger.debug(`durable ${subject}: ${event.id} already processed (delivery ${event.delivery})`);
           },
-        }),
-      );
+        });
+      state.consumers.push(handle);
+      state.subjects.push({ subject, handle });
+    }
+    const every = opts.lagIntervalMs ?? 15_000;
+    if (every > 0 && state.subjects.length) {
+      const measure = () => void readLag(this.broker, consumer, state.subjects, this.logger);
+      measure();
+      state.lagTimer = setInterval(measure, every);
+      state.lagTimer.unref?.();
     }
   }
 
   async function stopConsumers(this: Self): Promise<void> {
     const state = this.durable;
     if (!state) return;
+    clearInterval(state.lagTimer);
+    state.subjects = [];
     await Promise.all(state.consumers.splice(0).map((c) => c.stop()));
   }
 
@@ -164,6 +180,17 @@ export function DurableEventsMixin(opts: DurableEventsMixinOptions = {}): Partia
     },
   };
   return mixin;
+}
+
+/** Sets the consumer-lag gauge of each subscription; a failed read (NATS away) keeps the last value. */
+async function readLag(broker: any, consumer: string, subjects: DurableState["subjects"], logger: any): Promise<void> {
+  for (const { subject, handle } of subjects) {
+    try {
+      recordConsumerLag(broker, consumer, subject, await handle.pending());
+    } catch (err) {
+      logger.debug(`durable ${consumer} ${subject}: cannot read the backlog: ${(err as Error)?.message}`);
+    }
+  }
 }
 
 function asArray(v: unknown): unknown[] {

@@ -13,7 +13,7 @@
  * protects the publisher side across restarts.
  */
 import type { BusLogger, ConsumeOptions, ConsumerHandle, DeadLetter, DeliveredEvent, DurableBus, DurableEvent } from "./bus";
-import { runDelivery, settingsOf, type ConsumerSettings } from "./delivery";
+import { notifyDeadLetter, runDelivery, settingsOf, type ConsumerSettings } from "./delivery";
 import { assertFilterSubject, assertPublishSubject, durableName, subjectMatches } from "./subjects";
 
 export interface InProcessBusOptions {
@@ -124,7 +124,7 @@ export class InProcessBus implements DurableBus {
     durable.instances.push(instance);
     this.schedulePump(durable);
     const d = durable;
-    return { stop: () => this.stopInstance(d, instance) };
+    return { stop: () => this.stopInstance(d, instance), pending: async () => this.backlog(d) };
   }
 
   async deadLetters(limit = 1000): Promise<DeadLetter[]> {
@@ -141,6 +141,11 @@ export class InProcessBus implements DurableBus {
       for (const i of [...d.instances]) stops.push(this.stopInstance(d, i));
     }
     await Promise.all(stops);
+  }
+
+  /** Waiting + waiting to be retried + in flight on any instance. */
+  private backlog(d: Durable): number {
+    return d.ready.length + d.timers.size + d.instances.reduce((n, i) => n + i.inflight.size, 0);
   }
 
   /** Deliveries start on a later tick: publish never runs a handler synchronously. */
@@ -188,7 +193,9 @@ export class InProcessBus implements DurableBus {
       } else if (outcome.kind === "dead") {
         this.logger.error(`durable ${d.name}: event ${event.id} dead-lettered after ${event.delivery} deliveries: ${firstLine(outcome.error)}`);
         const { delivery: deliveries, ...rest } = event;
-        this.dead.push({ consumer: instance.settings.consumer, event: rest, deliveries, error: outcome.error, failed_at: new Date().toISOString() });
+        const letter: DeadLetter = { consumer: instance.settings.consumer, event: rest, deliveries, error: outcome.error, failed_at: new Date().toISOString() };
+        this.dead.push(letter);
+        notifyDeadLetter(instance.settings, structuredClone(letter), this.logger);
       }
       this.pump(d);
     });

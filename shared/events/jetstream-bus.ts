@@ -34,7 +34,7 @@ import {
   type StreamConfig,
 } from "nats";
 import type { BusLogger, ConsumeOptions, ConsumerHandle, DeadLetter, DeliveredEvent, DurableBus, DurableEvent } from "./bus";
-import { errorText, runDelivery, settingsOf, type ConsumerSettings } from "./delivery";
+import { errorText, notifyDeadLetter, runDelivery, settingsOf, type ConsumerSettings } from "./delivery";
 import { assertFilterSubject, assertPublishSubject, durableName, namespaceToken, safeName } from "./subjects";
 
 export interface JetStreamBusOptions {
@@ -148,22 +148,49 @@ export class JetStreamBus implements DurableBus {
         await consumer.stop();
         this.consumers.delete(consumer);
       },
+      pending: () => this.pending(durable),
     };
   }
 
+  /** A durable's backlog as the server counts it: not yet delivered + delivered and not yet acked. */
+  async pending(durable: string): Promise<number> {
+    const info = await this.jsm.consumers.info(this.stream, durable);
+    return info.num_pending + info.num_ack_pending;
+  }
+
   async deadLetters(limit = 1000): Promise<DeadLetter[]> {
+    return (await this.storedDeadLetters(limit)).map((d) => d.letter);
+  }
+
+  /** The dead letters with their sequence in the dead-letter stream (what replayDeadLetter takes). */
+  async storedDeadLetters(limit = 1000): Promise<Array<{ seq: number; letter: DeadLetter }>> {
     const info = await this.jsm.streams.info(this.dlqStream);
-    const out: DeadLetter[] = [];
+    const out: Array<{ seq: number; letter: DeadLetter }> = [];
     if (!info.state.messages) return out; // an empty stream reports first_seq 0, not a valid seq
     for (let seq = info.state.first_seq; seq <= info.state.last_seq && out.length < limit; seq++) {
       try {
         const m = await this.jsm.streams.getMessage(this.dlqStream, { seq });
-        out.push(JSON.parse(decoder.decode(m.data)) as DeadLetter);
+        out.push({ seq, letter: JSON.parse(decoder.decode(m.data)) as DeadLetter });
       } catch (err) {
         if (apiErrCode(err) !== NO_MESSAGE_FOUND) throw err; // a deleted message leaves a gap
       }
     }
     return out;
+  }
+
+  /**
+   * Publishes a dead letter's event again, then removes the letter. The stream message id is new
+   * (the duplicate window would drop the original id) but the event id is the same, so consumers
+   * that already applied the event skip it (handleOnce) and the failed one applies it.
+   */
+  async replayDeadLetter(seq: number): Promise<DeadLetter> {
+    const m = await this.jsm.streams.getMessage(this.dlqStream, { seq });
+    const letter = JSON.parse(decoder.decode(m.data)) as DeadLetter;
+    const e = letter.event;
+    const data = encoder.encode(JSON.stringify({ id: e.id, subject: e.subject, payload: e.payload ?? null, occurred_at: e.occurred_at }));
+    await this.js.publish(this.streamSubject(e.subject), data, { msgID: `${e.id}:replay:${seq}`, timeout: this.opts.publishTimeoutMs ?? 5_000 });
+    await this.jsm.streams.deleteMessage(this.dlqStream, seq);
+    return letter;
   }
 
   async close(): Promise<void> {
@@ -378,7 +405,9 @@ class JsConsumer {
   private async deadLetter(m: JsMsg, event: DeliveredEvent, error: string): Promise<void> {
     const { delivery, ...rest } = event;
     try {
-      await this.bus.publishDeadLetter({ consumer: this.s.consumer, event: rest, deliveries: delivery, error, failed_at: new Date().toISOString() });
+      const letter: DeadLetter = { consumer: this.s.consumer, event: rest, deliveries: delivery, error, failed_at: new Date().toISOString() };
+      await this.bus.publishDeadLetter(letter);
+      notifyDeadLetter(this.s, letter, this.bus.logger);
       this.bus.logger.error(`durable ${this.durable}: event ${event.id} dead-lettered after ${delivery} deliveries: ${firstLine(error)}`);
       m.term();
     } catch (dlqErr) {

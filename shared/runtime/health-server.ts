@@ -1,20 +1,20 @@
 /**
- * Per-node HTTP endpoints for Kubernetes: /live (the broker is up), /ready (each local service's
- * `health` action answers), /metrics (Prometheus text). Every container serves these on
- * HEALTH_PORT whatever services it runs, so probes need no gateway.
+ * Per-node HTTP endpoints for Kubernetes: /live (the broker is up), /ready (this node's own
+ * services started and answering, the gateway's routes served: readiness.ts), /metrics
+ * (Prometheus text). Every container serves these on HEALTH_PORT whatever services it runs, so
+ * probes need no gateway.
  */
 import http from "node:http";
 import type { ServiceBroker } from "moleculer";
-import { readiness } from "./readiness";
+import { nodeReadiness } from "./readiness";
 import { prometheusText } from "./prometheus";
 
-export function startHealthServer(broker: ServiceBroker, port: number, localServices: string[]): Promise<http.Server> {
-  const probed = localServices.filter((s) => s !== "gateway");
+export function startHealthServer(broker: ServiceBroker, port: number): Promise<http.Server> {
   const server = http.createServer(async (req, res) => {
     try {
       if (req.url === "/live") return send(res, broker.started ? 200 : 503, { status: broker.started ? "ok" : "starting" });
       if (req.url === "/ready") {
-        const report = await readiness(broker, probed);
+        const report = await nodeReadiness(broker);
         return send(res, report.ready ? 200 : 503, report);
       }
       if (req.url === "/metrics") {
