@@ -51,6 +51,8 @@ export interface SideWrites {
 
 export interface PendingMutation extends SideWrites {
   id: string;
+  /** The loan version this mutation wrote (older pending records: read from `id`). */
+  version?: number;
   kind: string;
   response: unknown;
   idempotency?: { key: string; hash: string } | null;
@@ -207,6 +209,7 @@ export class LoanStore {
       }
       const pending: PendingMutation = {
         id: `${loanId}:v${version + 1}`,
+        version: version + 1,
         kind: p.kind,
         response: p.response,
         idempotency: idem,
@@ -253,7 +256,14 @@ export class LoanStore {
       insertAll(m.loan_statements, pending.statements?.map((d) => ({ ...d, loan_id: loanId }))),
     ]);
     if (pending.transactionUpdates?.length) {
-      await m.loan_transactions.bulkWrite(pending.transactionUpdates.map((u) => ({ updateOne: { filter: { _id: u._id }, update: { $set: u.set } } })) as any);
+      // Anyone may finish a mutation (its request, a read, another instance, the sweep), so this
+      // can run after a newer mutation has already reallocated the same entries: an entry keeps
+      // the version of the mutation that last wrote it, and an older one never writes over it.
+      const version = pendingVersion(pending);
+      const olderThanThis = { $or: [{ loan_version: { $exists: false } }, { loan_version: null }, { loan_version: { $lt: version } }] };
+      await m.loan_transactions.bulkWrite(
+        pending.transactionUpdates.map((u) => ({ updateOne: { filter: { _id: u._id, ...olderThanThis }, update: { $set: { ...u.set, loan_version: version } } } })) as any,
+      );
     }
     if (pending.idempotency) {
       await insertAll(m.loan_idempotency, [{ _id: `${loanId}:${pending.idempotency.key}`, loan_id: loanId, hash: pending.idempotency.hash, response: pending.response, created_at: new Date().toISOString() }]);
@@ -268,6 +278,10 @@ export class LoanStore {
     for (const doc of stuck) await this.finish(String(doc._id), (doc as any).pending);
     return stuck.length;
   }
+}
+
+function pendingVersion(p: PendingMutation): number {
+  return p.version ?? Number(p.id.slice(p.id.lastIndexOf(":v") + 2));
 }
 
 function sameInstallment(a: Installment, b: Installment | undefined): boolean {
