@@ -20,6 +20,12 @@ export const LoanEvents = {
   transactionRebooked: "loan.transaction.rebooked",
   statusChanged: "loan.status.changed",
   rateChanged: "loan.rate.changed",
+  /**
+   * The loan changed in a way no event above names (a statement, a promotion assigned): payload
+   * LoanUpdatedEvent. Every change of a loan's version publishes at least one event, so a
+   * projection that follows the events always reaches the version the loans service holds.
+   */
+  updated: "loan.updated",
   /** One chunk of a close of business: payload LoanCloseBatchEvent (DESIGN.md §8). */
   closeBatch: "loan.close.batch",
 } as const;
@@ -166,6 +172,11 @@ export interface LoanStatusChangedEvent extends LoanEventBase {
   to: LoanStatus;
   business_date: string;
   reason: string;
+}
+
+export interface LoanUpdatedEvent extends LoanEventBase {
+  /** What changed the loan, e.g. `statement`, `promotion`. */
+  change: string;
 }
 
 export interface LoanRateChangedEvent extends LoanEventBase {
