@@ -91,7 +91,7 @@ describe("one loans instance", () => {
     expect(answers.map((a) => a.status)).toEqual(Array(200).fill(201));
     const first = canonical(answers[0].body);
     expect(answers.filter((a) => canonical(a.body) !== first)).toEqual([]);
-    expect(new Set(answers.map((a) => a.headers.get("location"))).size).toBe(1);
+    expect(new Set(answers.map((a) => a.headers.get("location")))).toEqual(new Set([`/api/v1/loans/${loan.id}/transactions/${answers[0].body.transaction.id}`]));
 
     const payments = (await ledgerOf(base, loan.id)).filter((t) => t.type === "payment");
     expect(payments).toHaveLength(1);
@@ -124,6 +124,34 @@ describe("one loans instance", () => {
     expect(after.version).toBe(before.version);
     expect(after.events.length).toBe(before.events.length);
     expect(await ledgerOf(base, loan.id)).toEqual(ledgerBefore);
+  }, 60_000);
+
+  it("one key raced with two different bodies: one books, its body gets its answer, the other body 409", async () => {
+    const loan = await newLoan();
+    const bodies = [{ amount: "410.00", date: PAID_ON }, { amount: "420.00", date: PAID_ON }];
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => payment(loan.id, { ...bodies[i % 2], idempotency_key: "raced" })));
+    const payments = (await ledgerOf(base, loan.id)).filter((t) => t.type === "payment");
+    expect(payments).toHaveLength(1);
+    const winner = payments[0].amount === "410.00" ? 0 : 1;
+    const byBody = (b: number) => answers.filter((_, i) => i % 2 === b);
+    expect(byBody(winner).map((a) => a.status)).toEqual(Array(30).fill(201));
+    expect(new Set(byBody(winner).map((a) => canonical(a.body))).size).toBe(1);
+    expect(byBody(winner)[0].body.transaction.id).toBe(payments[0].id);
+    expect(byBody(1 - winner).map((a) => a.status)).toEqual(Array(30).fill(409));
+  }, 60_000);
+
+  it("a key used for a draw is not a payment's key: the same key and fields on another route is 409", async () => {
+    const { product_id: line } = await makeProduct(sys.api, { program_type: "line_of_credit", program_config: { min_payment_percent: "0.0300", min_payment_floor: "25.00" } });
+    const created = await must(request(base, "POST", "/api/v1/loans", { token: T.servicer, body: { product_id: line, credit_limit: "5000.00", term_months: 60 } }), 201);
+    await must(request(base, "POST", `/api/v1/loans/${created.id}/disburse`, { token: T.servicer, body: { date: DISBURSED } }));
+    const body = { amount: "300.00", date: PAID_ON, idempotency_key: "shared-key" };
+    const draw = await request(base, "POST", `/api/v1/loans/${created.id}/draws`, { token: T.servicer, body });
+    expect(draw.status).toBe(201);
+    const before = await stored(created.id);
+    const paid = await payment(created.id, body);
+    expect(paid.status).toBe(409);
+    expect((await stored(created.id)).version).toBe(before.version);
+    expect((await ledgerOf(base, created.id)).map((t) => t.type)).toEqual(["draw"]);
   }, 60_000);
 
   it("takes the key as the Idempotency-Key header or as the body field, the same key either way", async () => {
