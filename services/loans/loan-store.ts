@@ -105,7 +105,12 @@ export class LoanStore {
   constructor(
     private readonly models: StoreModels,
     private readonly publish: Publish,
-    private readonly maxAttempts = 20,
+    /**
+     * A lost race costs the loser more than the winner (it first finishes the winner's side
+     * writes), so against another instance with a queue of its own it can lose many times in a
+     * row: it keeps trying, with a short random pause, for at least `minAttempts` and `budgetMs`.
+     */
+    private readonly retry = { minAttempts: 20, budgetMs: 10_000, maxPauseMs: 25 },
   ) {}
 
   /** The loan document (404 when absent), its half-done mutation finished first. */
@@ -178,7 +183,9 @@ export class LoanStore {
   }
 
   private async attempt<T>(loanId: string, plan: (loan: LoadedLoan) => MutationPlan | Promise<MutationPlan>, idem: { key: string; hash: string } | null) {
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+    const deadline = Date.now() + this.retry.budgetMs;
+    for (let attempt = 1; attempt <= this.retry.minAttempts || Date.now() < deadline; attempt++) {
+      if (attempt > 1) await lostRacePause(attempt, this.retry.maxPauseMs);
       const loaded = await this.load(loanId);
       if (idem) {
         const earlier = await this.remembered(loanId, idem.key, idem.hash);
@@ -278,6 +285,12 @@ export class LoanStore {
     for (const doc of stuck) await this.finish(String(doc._id), (doc as any).pending);
     return stuck.length;
   }
+}
+
+/** A random pause growing with the losses, so two instances' writers stop colliding in step. */
+function lostRacePause(attempt: number, maxMs: number): Promise<void> {
+  const ms = Math.random() * Math.min(maxMs, 2 * attempt);
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function pendingVersion(p: PendingMutation): number {

@@ -227,6 +227,15 @@ describe("two loans instances on one database", () => {
     expect(s.events.filter((e: any) => e.subject === "loan.transaction.booked")).toHaveLength(100);
   }, 180_000);
 
+  it("under heavier contention (200 payments on one loan, 100 per instance) none is refused", async () => {
+    const loan = await newLoan();
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => payment(loan.id, { amount: "10.00", date: PAID_ON, idempotency_key: `heavy-${i}` })));
+    expect(answers.filter((a) => a.status !== 201).map((a) => a.text)).toEqual([]);
+    const payments = (await ledgerOf(base, loan.id)).filter((t) => t.type === "payment");
+    expect(payments).toHaveLength(200);
+    expect((await loanOf(base, loan.id)).position.total_collected).toBe("2000.00");
+  }, 120_000);
+
   it("concurrent POSTs with one key on both instances book one transaction", async () => {
     const loan = await newLoan();
     const before = await stored(loan.id);
