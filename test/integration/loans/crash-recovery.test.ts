@@ -59,6 +59,14 @@ async function startLoansNode(failpoints = ""): Promise<StartedProcess> {
   return p;
 }
 
+/** Sends the request that must kill `node`, and waits for the death (failing fast if it answers instead). */
+async function killedBy(node: StartedProcess, req: Promise<RawResponse>): Promise<void> {
+  inFlight.push(req);
+  const first = await Promise.race([exitOf(node).then((exit) => ({ exit })), req.then((response) => ({ response }))]);
+  if ("response" in first) throw new Error(`the node answered instead of dying at ${FAILPOINT}: ${first.response.status} ${first.response.text}`);
+  expect(first.exit).toEqual({ code: null, signal: "SIGKILL" });
+}
+
 function exitOf(p: StartedProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (p.child.exitCode !== null || p.child.signalCode !== null) return Promise.resolve({ code: p.child.exitCode, signal: p.child.signalCode });
   return new Promise((done) => p.child.once("exit", (code, signal) => done({ code, signal })));
@@ -158,8 +166,7 @@ describe("mutations killed between the loan write and their side writes", () => 
     const node = await startLoansNode(FAILPOINT);
     const loanId = loans.retry.id;
     const before: any = await loansColl().findOne({ _id: oid(loanId) });
-    inFlight.push(pay(loanId, "1000.00", "2026-08-10", RETRY_KEY));
-    expect(await exitOf(node)).toEqual({ code: null, signal: "SIGKILL" });
+    await killedBy(node, pay(loanId, "1000.00", "2026-08-10", RETRY_KEY));
 
     const after: any = await loansColl().findOne({ _id: oid(loanId) });
     expect(after.version).toBe(before.version + 1);
@@ -184,8 +191,7 @@ describe("mutations killed between the loan write and their side writes", () => 
     expect(done.events).toHaveLength(1);
 
     const loanId = loans.sweep.id;
-    inFlight.push(pay(loanId, "500.00", "2026-07-15", SWEEP_KEY));
-    expect(await exitOf(node)).toEqual({ code: null, signal: "SIGKILL" });
+    await killedBy(node, pay(loanId, "500.00", "2026-07-15", SWEEP_KEY));
     const dead: any = await loansColl().findOne({ _id: oid(loanId) });
     plannedSweep = dead.pending.response.transaction;
     expect(plannedSweep).toMatchObject({ type: "payment", trade_date: "2026-07-15", amount: "500.00" });
