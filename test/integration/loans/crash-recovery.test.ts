@@ -7,11 +7,13 @@
  *
  * 1. A payment dies there. The database shows the loan written (version + 1, `pending` set) and
  *    nothing else: no ledger entry, no idempotency record, no outbox event.
- * 2. The next start's sweep finishes it before the node takes a request. A backdated payment (a
- *    replay that reallocates a later payment) then dies the same way.
- * 3. After a restart without failpoints, the client's retry with the same key gets 201 with the
- *    transaction planned before the crash; the ledger holds it once; its `loan.transaction.booked`
- *    is in the stream once and reaches a durable consumer once.
+ * 2. The client's retry with the same key, on another loans instance while the node is still
+ *    down, finishes it (a read that finds the mutation pending completes its side writes first)
+ *    and answers with the transaction planned before the crash. A restart then finds nothing
+ *    left; a backdated payment (a replay that reallocates a later payment) dies the same way.
+ * 3. After a restart without failpoints, the retry through the gateway gets 201 with the same
+ *    transaction; the ledger holds it once; its `loan.transaction.booked` is in the stream once
+ *    and reaches a durable consumer once.
  * 4. The backdated payment, never retried, was booked by the restart alone (ledger entry, later
  *    payment reallocated, event published once), and the loan equals a twin that never crashed.
  * 5. The requests in flight at the kills failed at the client (the gateway's call times out: 504).
@@ -41,6 +43,8 @@ let base: string;
 let db: Connection;
 let nc: NatsConnection;
 let loansNode: StartedProcess | undefined;
+/** A second loans instance in this process, on the same database, off the gateway's network. */
+let other: ServiceBroker;
 const children: StartedProcess[] = [];
 /** The requests in flight when a node was killed; the gateway answers them when its call times out. */
 const inFlight: Promise<RawResponse>[] = [];
@@ -79,11 +83,23 @@ beforeAll(async () => {
   base = gatewayUrl(gw);
   db = await mongoose.createConnection(mongoUrl).asPromise();
   nc = await connect({ servers: nats.url });
+  // No transporter, so the gateway never routes to it (the dying request must reach the child);
+  // its durable events still go to the same JetStream (JETSTREAM_URL, read when it starts). Its
+  // start-up sweep runs now, before any crash, and its periodic one not within the test.
+  const saved = process.env.JETSTREAM_URL;
+  process.env.JETSTREAM_URL = nats.url;
+  try {
+    other = await startNode({ nodeID: "loans-crash-other", services: ["loans"], mongoUrl, settings: { loans: { sweepIntervalMs: 3_600_000 } } });
+  } finally {
+    if (saved === undefined) delete process.env.JETSTREAM_URL;
+    else process.env.JETSTREAM_URL = saved;
+  }
 }, 120_000);
 
 afterAll(async () => {
   for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL");
   await nc?.close();
+  await other?.stop();
   await db?.close();
   // The calls to the killed node timed out, but Moleculer's tracker never forgets a remote call
   // whose reply never came: without this the stop waits out its 15 s shutdown timeout.
@@ -180,16 +196,21 @@ describe("mutations killed between the loan write and their side writes", () => 
     expect(await streamCopies(plannedRetry.id)).toBe(0);
   }, 120_000);
 
-  it("the next start's sweep finishes it before any request; then a backdated payment dies the same way", async () => {
-    // Still armed: the failpoint sits in the loan write, which the sweep never makes.
-    const node = await startLoansNode(FAILPOINT);
-    expect(node.output()).toMatch(/finished 1 loan mutation\(s\) a stop left half done/);
+  it("the client's retry on another loans instance, with the node still down, finishes it: the planned transaction, once", async () => {
+    const retried: any = await other.call("loans.pay", { id: loans.retry.id, amount: "1000.00", date: "2026-08-10", idempotency_key: RETRY_KEY }, { meta: { user: { role: "servicer", token_id: "crash-test" } } });
+    expect(retried.transaction).toEqual(plannedRetry);
     const done = await storedState(loans.retry.id, plannedRetry.id, RETRY_KEY);
     expect(done.loan.pending).toBeNull();
     expect(done.tx).toMatchObject({ _id: plannedRetry.id, status: "booked", amount: "1000.00" });
     expect(done.idem).not.toBeNull();
     expect(done.events).toHaveLength(1);
+    expect((await db.collection("loan_transactions").find({ loan_id: loans.retry.id, idempotency_key: RETRY_KEY }).toArray()).map((t: any) => t._id)).toEqual([plannedRetry.id]);
+  }, 60_000);
 
+  it("a restart (still armed) finds nothing left to finish; a backdated payment then dies the same way", async () => {
+    // Still armed: the failpoint sits in the loan write, which the sweep never makes.
+    const node = await startLoansNode(FAILPOINT);
+    expect(node.output()).not.toMatch(/loan mutation\(s\) a stop left half done/);
     const loanId = loans.sweep.id;
     await killedBy(node, pay(loanId, "500.00", "2026-07-15", SWEEP_KEY));
     const dead: any = await loansColl().findOne({ _id: oid(loanId) });
