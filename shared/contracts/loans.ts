@@ -22,8 +22,9 @@ export const LoanEvents = {
   rateChanged: "loan.rate.changed",
   /**
    * The loan changed in a way no event above names (a statement, a promotion assigned): payload
-   * LoanUpdatedEvent. Every change of a loan's version publishes at least one event, so a
-   * projection that follows the events always reaches the version the loans service holds.
+   * LoanUpdatedEvent. Every mutation through the loans write path publishes at least one event,
+   * so a projection that follows the events reaches the version the loans service holds. (Not
+   * yet: an ownership change from a portfolio or investor event moves the version silently.)
    */
   updated: "loan.updated",
   /** One chunk of a close of business: payload LoanCloseBatchEvent (DESIGN.md §8). */
