@@ -416,7 +416,7 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
 
     /** Commits a mutation; 201 for what books something, the idempotent answer when replayed. */
     async commit(this: Self, ctx: Ctx, plan: (l: LoadedLoan) => MutationPlan | Promise<MutationPlan>, key?: string | null, status = 200) {
-      const hash = key ? requestHash(ctx.params) : null;
+      const hash = key ? requestHash(ctx.action?.name ?? "", ctx.params) : null;
       await this.upToDate(ctx.params.id);
       try {
         const { response } = await this.store.mutate(ctx.params.id, plan, key ? { key, hash: hash! } : null);
@@ -668,10 +668,14 @@ function seqIds(loanId: string, sep: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => `${loanId}${sep}${i + 1}`);
 }
 
-/** The idempotency fingerprint of a request: its fields, key excluded, in a stable order. */
-function requestHash(params: Record<string, unknown>): string {
+/**
+ * The idempotency fingerprint of a request: its action and fields, key excluded, in a stable
+ * order. The action counts: a payment and a draw share their fields, and one key must not turn a
+ * payment into the answer of an earlier draw.
+ */
+function requestHash(action: string, params: Record<string, unknown>): string {
   const { idempotency_key: _k, ...rest } = params;
-  const stable = JSON.stringify(Object.keys(rest).sort().map((k) => [k, rest[k]]));
+  const stable = JSON.stringify([action, ...Object.keys(rest).sort().map((k) => [k, rest[k]])]);
   return createHash("sha256").update(stable).digest("hex");
 }
 

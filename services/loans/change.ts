@@ -71,6 +71,9 @@ export function change(loaded: LoadedLoan, ctx: OpContext, c: ChangeInput): Muta
   };
   const list = [...c.events];
   if (statusChanged) list.push({ subject: LoanEvents.statusChanged, extra: { from: doc.status, to: status, business_date: ctx.today, reason } });
+  // Every new version is published (a statement or a promotion names no event of its own), or a
+  // consumer's projection would stop at the version before it.
+  if (!list.length) list.push({ subject: LoanEvents.updated, extra: { change: c.kind } });
   const events = list.map((e, i) => {
     const id = `${loanId}:v${version}:${i}`;
     return { subject: e.subject, id, payload: { event_id: id, ...base, ...e.extra } };

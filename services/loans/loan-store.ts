@@ -51,6 +51,8 @@ export interface SideWrites {
 
 export interface PendingMutation extends SideWrites {
   id: string;
+  /** The loan version this mutation wrote (older pending records: read from `id`). */
+  version?: number;
   kind: string;
   response: unknown;
   idempotency?: { key: string; hash: string } | null;
@@ -103,7 +105,12 @@ export class LoanStore {
   constructor(
     private readonly models: StoreModels,
     private readonly publish: Publish,
-    private readonly maxAttempts = 20,
+    /**
+     * A lost race costs the loser more than the winner (it first finishes the winner's side
+     * writes), so against another instance with a queue of its own it can lose many times in a
+     * row: it keeps trying, with a short random pause, for at least `minAttempts` and `budgetMs`.
+     */
+    private readonly retry = { minAttempts: 20, budgetMs: 10_000, maxPauseMs: 25 },
   ) {}
 
   /** The loan document (404 when absent), its half-done mutation finished first. */
@@ -183,7 +190,9 @@ export class LoanStore {
   }
 
   private async attempt<T>(loanId: string, plan: (loan: LoadedLoan) => MutationPlan | Promise<MutationPlan>, idem: { key: string; hash: string } | null) {
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+    const deadline = Date.now() + this.retry.budgetMs;
+    for (let attempt = 1; attempt <= this.retry.minAttempts || Date.now() < deadline; attempt++) {
+      if (attempt > 1) await lostRacePause(attempt, this.retry.maxPauseMs);
       const loaded = await this.load(loanId);
       if (idem) {
         const earlier = await this.remembered(loanId, idem.key, idem.hash);
@@ -230,6 +239,7 @@ export class LoanStore {
     }
     const pending: PendingMutation = {
       id: `${loanId}:v${version + 1}`,
+      version: version + 1,
       kind: p.kind,
       response: p.response,
       idempotency: idem,
@@ -270,7 +280,14 @@ export class LoanStore {
       insertAll(m.loan_statements, pending.statements?.map((d) => ({ ...d, loan_id: loanId }))),
     ]);
     if (pending.transactionUpdates?.length) {
-      await m.loan_transactions.bulkWrite(pending.transactionUpdates.map((u) => ({ updateOne: { filter: { _id: u._id }, update: { $set: u.set } } })) as any);
+      // Anyone may finish a mutation (its request, a read, another instance, the sweep), so this
+      // can run after a newer mutation has already reallocated the same entries: an entry keeps
+      // the version of the mutation that last wrote it, and an older one never writes over it.
+      const version = pendingVersion(pending);
+      const olderThanThis = { $or: [{ loan_version: { $exists: false } }, { loan_version: null }, { loan_version: { $lt: version } }] };
+      await m.loan_transactions.bulkWrite(
+        pending.transactionUpdates.map((u) => ({ updateOne: { filter: { _id: u._id, ...olderThanThis }, update: { $set: { ...u.set, loan_version: version } } } })) as any,
+      );
     }
     if (pending.idempotency) {
       await insertAll(m.loan_idempotency, [{ _id: `${loanId}:${pending.idempotency.key}`, loan_id: loanId, hash: pending.idempotency.hash, response: pending.response, created_at: new Date().toISOString() }]);
@@ -285,6 +302,16 @@ export class LoanStore {
     for (const doc of stuck) await this.finish(String(doc._id), (doc as any).pending);
     return stuck.length;
   }
+}
+
+/** A random pause growing with the losses, so two instances' writers stop colliding in step. */
+function lostRacePause(attempt: number, maxMs: number): Promise<void> {
+  const ms = Math.random() * Math.min(maxMs, 2 * attempt);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function pendingVersion(p: PendingMutation): number {
+  return p.version ?? Number(p.id.slice(p.id.lastIndexOf(":v") + 2));
 }
 
 function sameInstallment(a: Installment, b: Installment | undefined): boolean {

@@ -102,6 +102,9 @@ export const loanTransactionSchema = new Schema(
     fee_type: { type: String, default: null },
     booked_at: String,
     actor: { type: String, default: null },
+    /** When a replay last moved this entry's allocation, and the loan version that moved it. */
+    reallocated_at: { type: String, default: null },
+    loan_version: { type: Number, default: null },
   },
   { minimize: false, versionKey: false },
 );

@@ -20,6 +20,13 @@ export const LoanEvents = {
   transactionRebooked: "loan.transaction.rebooked",
   statusChanged: "loan.status.changed",
   rateChanged: "loan.rate.changed",
+  /**
+   * The loan changed in a way no event above names (a statement, a promotion assigned): payload
+   * LoanUpdatedEvent. Every mutation through the loans write path publishes at least one event,
+   * so a projection that follows the events reaches the version the loans service holds. (Not
+   * yet: an ownership change from a portfolio or investor event moves the version silently.)
+   */
+  updated: "loan.updated",
   /** One chunk of a close of business: payload LoanCloseBatchEvent (DESIGN.md §8). */
   closeBatch: "loan.close.batch",
 } as const;
@@ -166,6 +173,11 @@ export interface LoanStatusChangedEvent extends LoanEventBase {
   to: LoanStatus;
   business_date: string;
   reason: string;
+}
+
+export interface LoanUpdatedEvent extends LoanEventBase {
+  /** What changed the loan, e.g. `statement`, `promotion`. */
+  change: string;
 }
 
 export interface LoanRateChangedEvent extends LoanEventBase {
