@@ -115,9 +115,14 @@ export interface DocumentOptions {
 export function buildOpenApiDocument(routes: DocumentedRoute[], opts: DocumentOptions): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   const sorted = [...routes].sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
+  const ids = new Set<string>();
   for (const route of sorted) {
     const path = route.path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
-    (paths[path] ??= {})[route.method.toLowerCase()] = operation(route);
+    const op = operation(route);
+    // One action may serve several routes; operation ids must stay unique.
+    for (let n = 2; ids.has(op.operationId); n++) op.operationId = `${route.action.name}_${n}`;
+    ids.add(op.operationId);
+    (paths[path] ??= {})[route.method.toLowerCase()] = op;
   }
   return {
     openapi: "3.0.3",
