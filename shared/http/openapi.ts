@@ -11,6 +11,7 @@
  * and an object otherwise; without `status`, 200 (and 201 too for a POST).
  */
 import { isRequired, paramsToSchema, ruleToSchema, type JsonSchema } from "./openapi-schema";
+import { IF_MATCH_PATTERN } from "./request-guard";
 
 export interface ActionOpenApi {
   summary?: string;
@@ -163,7 +164,10 @@ function operation(route: DocumentedRoute): JsonSchema {
   } else {
     const body = paramsToSchema(params, pathNames);
     // PATCH: the version is required, as body `version` or If-Match (the header is the alternative).
-    if (method === "PATCH" && body.properties.version) body.required = [...(body.required ?? []), "version"];
+    if (method === "PATCH" && body.properties.version) {
+      body.required = [...(body.required ?? []), "version"];
+      parameters.push({ name: "If-Match", in: "header", required: false, description: "The version read, instead of body `version`", schema: { type: "string", pattern: IF_MATCH_PATTERN } });
+    }
     op.requestBody = { required: true, content: { "application/json": { schema: body } } };
   }
   if (parameters.length) op.parameters = parameters;

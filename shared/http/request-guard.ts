@@ -195,22 +195,25 @@ export function bodyKeyErrors(body: unknown, limit = 20): FieldError[] {
   return errors;
 }
 
+/** An If-Match the gateway understands: the entity's version, optionally quoted or weak. */
+export const IF_MATCH_PATTERN = '^[ \\t]*(?:W/)?"?[0-9]{1,15}"?[ \\t]*$';
+
 /**
  * `If-Match: "3"` (or W/"3", or 3) is the version a PATCH read: it fills the body's `version`
- * when the body has none, so either way the action sees one (shared/validation/patch.ts).
+ * when the body has none, so either way the action sees one (shared/validation/patch.ts). A
+ * malformed If-Match is a 400 even when the body names a version.
  */
 export function applyIfMatch(req: Req): void {
   const header = req.headers["if-match"];
   if (req.method !== "PATCH" || header === undefined) return;
-  const body = req.body as Record<string, unknown>;
-  if (body.version !== undefined) return;
-  const match = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(String(header));
+  const match = new RegExp(IF_MATCH_PATTERN).test(String(header)) ? /([0-9]+)/.exec(String(header)) : null;
   if (!match) {
     throw new BadRequestError("If-Match must carry the entity's version", [
-      { field: "If-Match", type: "version", message: "If-Match must be the entity's version, e.g. \"3\"" },
+      { field: "If-Match", type: "version", rule: "field", message: "If-Match must be the entity's version, e.g. \"3\"" },
     ]);
   }
-  body.version = Number(match[1]);
+  const body = req.body as Record<string, unknown>;
+  if (body.version === undefined) body.version = Number(match[1]);
 }
 
 export function clip(text: string, max: number): string {
