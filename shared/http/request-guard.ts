@@ -50,9 +50,14 @@ type Req = IncomingMessage & { body?: unknown; query?: unknown };
 /** The middleware: checks the query, reads and checks the body, sets `req.body`. */
 export function requestGuard(limits: Partial<typeof REQUEST_LIMITS> = {}) {
   const opts = { ...REQUEST_LIMITS, ...limits };
-  return function guardRequest(req: Req, _res: ServerResponse, next: Next): void {
+  return function guardRequest(req: Req, res: ServerResponse, next: Next): void {
     const queryErrors = queryKeyErrors(rawQuery(req.url ?? ""));
     if (queryErrors.length) return next(new BadRequestError(summary(queryErrors), queryErrors));
+    // Declared far too large to be worth draining: answer at once and close the connection.
+    if (Number(req.headers["content-length"]) > opts.maxDrainBytes) {
+      res.setHeader("Connection", "close");
+      return next(new PayloadTooLargeError(opts.maxBodyBytes));
+    }
     readBody(req, opts.maxBodyBytes, opts.maxDrainBytes)
       .then((raw) => {
         req.body = parseJsonBody(raw, req.headers["content-type"], opts.maxDepth);
