@@ -22,6 +22,7 @@ import { requestGuard } from "../shared/http/request-guard";
 import { methodNotAllowed } from "../shared/http/method-not-allowed";
 import { gatewayRoutes, openApiInfo } from "../shared/http/gateway-docs";
 import { buildOpenApiDocument } from "../shared/http/openapi";
+import { openApiPage } from "../shared/http/openapi-ui";
 import { readiness } from "../shared/runtime/readiness";
 
 const READINESS_SCHEMA = { type: "object", required: ["ready", "services"], properties: { ready: { type: "boolean" }, services: { type: "object" } } };
@@ -89,6 +90,13 @@ const GatewayService: ServiceSchema<any> = {
         return buildOpenApiDocument(gatewayRoutes(this), { info: openApiInfo });
       },
     },
+    /** The interactive API page, always over this API's own document. */
+    ui: {
+      handler(this: any, ctx: Context<unknown, { $responseType?: string }>) {
+        ctx.meta.$responseType = "text/html; charset=utf-8";
+        return openApiPage(this.settings.schemaPath, this.settings.assetsPath);
+      },
+    },
     live: {
       openapi: { summary: "Liveness of the gateway node", response: { type: "object", required: ["status"], properties: { status: { type: "string" }, node: { type: "string" }, uptime_s: { type: "integer" } } } },
       handler(this: any) {
@@ -131,7 +139,6 @@ const GatewayService: ServiceSchema<any> = {
     send404(this: any, req: Req & { parsedUrl?: string }, res: ServerResponse) {
       this.sendErrorBody(req, res, methodNotAllowed(this, req.method, req.parsedUrl ?? "") ?? { code: 404, type: "NOT_FOUND", message: "not found" });
     },
-
   },
 
   created(this: any) {

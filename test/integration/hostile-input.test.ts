@@ -325,5 +325,9 @@ describe("the OpenAPI document matches the validators", () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("/api/openapi.json");
     expect((await fetch(`${base}/api/openapi/assets/swagger-ui-bundle.js`)).status).toBe(200);
+    // It never reflects a visitor's input into its script.
+    const probe = await fetch(`${base}/api/openapi/ui?url=${encodeURIComponent('");alert(1);//')}`);
+    expect(await probe.text()).not.toContain("alert(1)");
+    expect((await fetch(`${base}/api/openapi/assets/${encodeURIComponent("../../package.json")}`)).status).toBe(400);
   });
 });
