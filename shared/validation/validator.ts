@@ -133,27 +133,54 @@ function withoutLooseConversion(params: Record<string, any> | undefined): Record
   return out;
 }
 
-function crossFieldChecksOf(schema: Record<string, any>): CrossFieldCheck[] {
-  return Object.entries(schema)
-    .filter(([key, rule]) => !key.startsWith("$$") && rule && typeof rule === "object" && typeof rule[CROSS_FIELD_CHECK] === "function")
-    .map(([, rule]) => rule[CROSS_FIELD_CHECK] as CrossFieldCheck);
+interface PlacedCheck {
+  /** Where the rule's object sits: property names, "[]" for each item of an array. */
+  at: string[];
+  check: CrossFieldCheck;
+}
+
+/** Every cross-field rule of a schema, at the object it judges (top level, nested object, array items). */
+function crossFieldChecksOf(schema: Record<string, any>, at: string[] = []): PlacedCheck[] {
+  const out: PlacedCheck[] = [];
+  for (const [key, rule] of Object.entries(schema)) {
+    if (key.startsWith("$$") || !rule || typeof rule !== "object") continue;
+    if (typeof rule[CROSS_FIELD_CHECK] === "function") out.push({ at, check: rule[CROSS_FIELD_CHECK] });
+    if (rule.type === "object" && rule.props) out.push(...crossFieldChecksOf(rule.props, [...at, key]));
+    if (rule.type === "array" && rule.items?.type === "object" && rule.items.props) out.push(...crossFieldChecksOf(rule.items.props, [...at, key, "[]"]));
+  }
+  return out;
+}
+
+/** The objects a placed check judges, each with the field-name prefix of its errors. */
+function objectsAt(root: unknown, at: string[], prefix = ""): { value: Record<string, any>; prefix: string }[] {
+  if (root === null || typeof root !== "object") return [];
+  if (!at.length) return Array.isArray(root) ? [] : [{ value: root as Record<string, any>, prefix }];
+  const [head, ...rest] = at;
+  if (head === "[]") {
+    if (!Array.isArray(root)) return [];
+    return root.flatMap((item, i) => objectsAt(item, rest, `${prefix.replace(/\.$/, "")}[${i}].`));
+  }
+  return objectsAt((root as Record<string, unknown>)[head], rest, `${prefix}${head}.`);
 }
 
 /**
  * Runs the cross-field rules on what passed: a copy of the params without any value that failed
  * its own rule (a failed array item becomes a hole, so the others keep their indexes).
  */
-function runCrossChecks(res: true | any[], params: Record<string, any>, checks: CrossFieldCheck[]): true | any[] {
+function runCrossChecks(res: true | any[], params: Record<string, any>, checks: PlacedCheck[]): true | any[] {
   // Optional fields FV touched but nobody sent come back as `key: undefined`: not values.
   const valid = compact(params ?? {}) as Record<string, any>;
   const failed = new Set(res === true ? [] : res.map((e) => String(e.field ?? "")));
   for (const path of failed) removePath(valid, path);
-  // A field already refused by its own rule is not named twice.
-  const cross = checks.flatMap((check) =>
-    check(valid).filter((e) => !failed.has(e.field)).map((e) => ({ type: e.type ?? "invalid", field: e.field, message: e.message, actual: e.actual, crossField: true })),
+  const cross = checks.flatMap(({ at, check }) =>
+    objectsAt(valid, at).flatMap(({ value, prefix }) =>
+      check(value).map((e) => ({ type: e.type ?? "invalid", field: prefix + e.field, message: e.message, actual: e.actual, crossField: true })),
+    ),
   );
-  if (!cross.length) return res;
-  return [...(res === true ? [] : res), ...cross];
+  // A field already refused by its own rule is not named twice.
+  const fresh = cross.filter((e) => !failed.has(e.field));
+  if (!fresh.length) return res;
+  return [...(res === true ? [] : res), ...fresh];
 }
 
 /** Deletes "fees[1].amount" (or "fees[0]", "name") from `obj`; an unknown path is left alone. */

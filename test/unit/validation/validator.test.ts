@@ -17,6 +17,14 @@ beforeAll(async () => {
       bare: { rest: "GET /bare", handler: () => "ok" },
       patch: { rest: "PATCH /things/:id", params: { id: "string", ...patchParams({ name: withCrossFieldCheck(text(20), rangeCheck), min: money(), max: money() }) }, handler: (ctx: any) => ctx.params },
       internal: { params: { a: "string" }, handler: (ctx: any) => ctx.params },
+      nested: {
+        rest: "POST /nested",
+        params: {
+          range: { type: "object", props: { min: withCrossFieldCheck(money(), rangeCheck), max: money() } },
+          ranges: { type: "array", optional: true, items: { type: "object", props: { min: withCrossFieldCheck(money(), rangeCheck), max: money() } } },
+        },
+        handler: (ctx: any) => ctx.params,
+      },
     },
   });
   await broker.start();
@@ -46,6 +54,13 @@ describe("cross-field rules", () => {
     expect(await fields(broker.call("t.create", { name: "a", min: "1", max: "x" }))).toEqual(["max:stringPattern"]);
     expect(await fields(broker.call("t.create", { name: "a", min: "5", max: "1" }))).toEqual(["max:range:cross"]);
     expect(await fields(broker.call("t.create", { name: "a", min: "5", max: "1", note: 7 }))).toEqual(["max:range:cross", "note:string"]);
+  });
+  it("judge nested objects and each item of an array, naming fields by their full path", async () => {
+    expect(await fields(broker.call("t.nested", { range: { min: "5", max: "1" } }))).toEqual(["range.max:range:cross"]);
+    expect(await fields(broker.call("t.nested", { range: { min: "1", max: "2" }, ranges: [{ min: "1", max: "2" }, { min: "9", max: "3" }, { min: "x", max: "1" }] }))).toEqual([
+      "ranges[1].max:range:cross",
+      "ranges[2].min:stringPattern",
+    ]);
   });
   it("are left to the handler in a PATCH, which judges the merged entity", async () => {
     await expect(broker.call("t.patch", { id: "1", min: "5", max: "1", version: 1 })).resolves.toMatchObject({ min: "5.00", max: "1.00" });
