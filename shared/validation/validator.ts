@@ -1,14 +1,19 @@
 /**
- * The broker's params validator: moleculer's fastest-validator, plus three rules that hold for
- * every action of every service, present and future, without the action declaring anything
- * (issue 7):
+ * The broker's params validator: moleculer's fastest-validator, plus rules that hold for every
+ * action of every service, present and future, without the action declaring anything (issue 7):
  *
  *  - A REST action's params are strict: a key it does not declare is a 400 naming the key, so an
  *    undeclared query key can never reach a filter.
+ *  - A REST action refuses null for any field that does not say `nullable: true`: "optional"
+ *    means "may be absent", as the OpenAPI document says (so a PATCH cannot null a field out).
+ *  - A REST GET/DELETE converts query strings strictly: plain decimals and true/false only.
  *  - Cross-field rules (withCrossFieldCheck) run after the field rules, on the fields that passed
  *    their own validation only: a rule never sees (and never throws on) a value already refused.
  *  - A REST PATCH must carry the version it read (body `version`, or If-Match via the gateway):
  *    without it, 428 before the handler runs.
+ *
+ * Actions without a REST route (calls between services) and events keep fastest-validator's
+ * usual meaning of null.
  */
 import { Validators } from "moleculer";
 import { PreconditionRequiredError } from "../errors";
@@ -28,14 +33,13 @@ const Fastest = Validators.Fastest as unknown as new (opts?: unknown) => {
 
 export class PlatformValidator extends Fastest {
   constructor(opts: Record<string, unknown> = {}) {
-    // With null as a value, `nullable: false` (set on every rule by compile) refuses null even
-    // where a field is optional: a PATCH cannot null out a required field, and "optional" in the
-    // OpenAPI document means "may be absent", nothing more.
+    // With null as a value, each rule's `nullable` alone decides: REST params are given
+    // `nullable: false` (withoutNulls), every other schema FV's usual "optional accepts null".
     super({ considerNullAsAValue: true, ...opts });
   }
 
   override compile(schema: Record<string, any>): Checker {
-    const check = super.compile(withoutNulls(schema));
+    const check = super.compile(withNullPolicy(schema, (rule) => rule.optional === true && rule.default === undefined));
     const crossChecks = crossFieldChecksOf(schema);
     if (!crossChecks.length) return check;
     const withCrossChecks: Checker = (params: Record<string, any>, opts?: unknown) => {
@@ -53,7 +57,8 @@ export class PlatformValidator extends Fastest {
       localAction(handler: any, action: any) {
         const method = restMethod(action);
         const fromQuery = method === "GET" || method === "DELETE";
-        const params = restParams(action);
+        const strict = restParams(action);
+        const params = action.rest && strict ? withoutNulls(strict) : strict;
         const validated = base.localAction(handler, { ...action, params: fromQuery ? withoutLooseConversion(params) : params });
         if (fromQuery && params) {
           return function convertQuery(ctx: any) {
@@ -75,19 +80,30 @@ export class PlatformValidator extends Fastest {
 
 /** Every rule of a schema, nested ones too, refuses null unless it says `nullable: true`. */
 export function withoutNulls(schema: Record<string, any>): Record<string, any> {
+  return withNullPolicy(schema, () => false);
+}
+
+/** Sets `nullable` on every rule (nested ones too) that does not say, as `nullableByDefault` decides. */
+function withNullPolicy(schema: Record<string, any>, nullableByDefault: (rule: Record<string, any>) => boolean): Record<string, any> {
   const out: Record<string, any> = {};
-  for (const [key, rule] of Object.entries(schema)) out[key] = key.startsWith("$$") ? rule : ruleWithoutNull(rule);
+  for (const [key, rule] of Object.entries(schema)) out[key] = key.startsWith("$$") ? rule : ruleWithNullPolicy(rule, nullableByDefault);
   return out;
 }
 
-function ruleWithoutNull(rule: any): any {
-  if (typeof rule === "string") return rule.includes("nullable") ? rule : `${rule}|nullable:false`;
-  if (Array.isArray(rule)) return rule.map(ruleWithoutNull);
+function ruleWithNullPolicy(rule: any, nullableByDefault: (rule: Record<string, any>) => boolean): any {
+  if (typeof rule === "string") {
+    // FV's shorthand: "string|optional" (its flags read as the object form's keys).
+    if (/(^|\|)\s*nullable/.test(rule)) return rule;
+    const flags = rule.split("|").slice(1).map((f) => f.trim());
+    const optional = flags.includes("optional") || flags.includes("optional:true");
+    return `${rule}|nullable:${nullableByDefault({ optional, default: undefined })}`;
+  }
+  if (Array.isArray(rule)) return rule.map((r) => ruleWithNullPolicy(r, nullableByDefault));
   if (!rule || typeof rule !== "object" || typeof rule.type !== "string") return rule;
   const out: Record<string, any> = { ...rule };
-  if (out.nullable === undefined) out.nullable = false;
-  if (out.props && typeof out.props === "object") out.props = withoutNulls(out.props);
-  if (out.items) out.items = ruleWithoutNull(out.items);
+  if (out.nullable === undefined) out.nullable = nullableByDefault(rule);
+  if (out.props && typeof out.props === "object") out.props = withNullPolicy(out.props, nullableByDefault);
+  if (out.items) out.items = ruleWithNullPolicy(out.items, nullableByDefault);
   return out;
 }
 
