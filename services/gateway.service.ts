@@ -25,6 +25,7 @@ import { requestGuard } from "../shared/http/request-guard";
 import { methodNotAllowed } from "../shared/http/method-not-allowed";
 import { gatewayRoutes, openApiInfo } from "../shared/http/gateway-docs";
 import { buildOpenApiDocument } from "../shared/http/openapi";
+import { openApiPage } from "../shared/http/openapi-ui";
 import { logAccess } from "../shared/runtime/access-log";
 import { dashboardRoute } from "../shared/runtime/dashboard";
 import { nodeReadiness, unservedRequest, writeUnserved } from "../shared/runtime/readiness";
@@ -107,6 +108,13 @@ const GatewayService: ServiceSchema<any> = {
       openapi: { summary: "This API's OpenAPI document", response: { type: "object", required: ["openapi", "paths"], properties: { openapi: { type: "string" }, paths: { type: "object" } } } },
       handler(this: any) {
         return buildOpenApiDocument(gatewayRoutes(this), { info: openApiInfo });
+      },
+    },
+    /** The interactive API page, always over this API's own document. */
+    ui: {
+      handler(this: any, ctx: Context<unknown, { $responseType?: string }>) {
+        ctx.meta.$responseType = "text/html; charset=utf-8";
+        return openApiPage(this.settings.schemaPath, this.settings.assetsPath);
       },
     },
     live: {

@@ -11,6 +11,7 @@
  * and an object otherwise; without `status`, 200 (and 201 too for a POST).
  */
 import { isRequired, paramsToSchema, ruleToSchema, type JsonSchema } from "./openapi-schema";
+import { IF_MATCH_PATTERN } from "./request-guard";
 
 export interface ActionOpenApi {
   summary?: string;
@@ -115,9 +116,14 @@ export interface DocumentOptions {
 export function buildOpenApiDocument(routes: DocumentedRoute[], opts: DocumentOptions): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   const sorted = [...routes].sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
+  const ids = new Set<string>();
   for (const route of sorted) {
     const path = route.path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
-    (paths[path] ??= {})[route.method.toLowerCase()] = operation(route);
+    const op = operation(route);
+    // One action may serve several routes; operation ids must stay unique.
+    for (let n = 2; ids.has(op.operationId); n++) op.operationId = `${route.action.name}_${n}`;
+    ids.add(op.operationId);
+    (paths[path] ??= {})[route.method.toLowerCase()] = op;
   }
   return {
     openapi: "3.0.3",
@@ -158,7 +164,10 @@ function operation(route: DocumentedRoute): JsonSchema {
   } else {
     const body = paramsToSchema(params, pathNames);
     // PATCH: the version is required, as body `version` or If-Match (the header is the alternative).
-    if (method === "PATCH" && body.properties.version) body.required = [...(body.required ?? []), "version"];
+    if (method === "PATCH" && body.properties.version) {
+      body.required = [...(body.required ?? []), "version"];
+      parameters.push({ name: "If-Match", in: "header", required: false, description: "The version read, instead of body `version`", schema: { type: "string", pattern: IF_MATCH_PATTERN } });
+    }
     op.requestBody = { required: true, content: { "application/json": { schema: body } } };
   }
   if (parameters.length) op.parameters = parameters;

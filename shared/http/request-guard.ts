@@ -50,9 +50,14 @@ type Req = IncomingMessage & { body?: unknown; query?: unknown };
 /** The middleware: checks the query, reads and checks the body, sets `req.body`. */
 export function requestGuard(limits: Partial<typeof REQUEST_LIMITS> = {}) {
   const opts = { ...REQUEST_LIMITS, ...limits };
-  return function guardRequest(req: Req, _res: ServerResponse, next: Next): void {
+  return function guardRequest(req: Req, res: ServerResponse, next: Next): void {
     const queryErrors = queryKeyErrors(rawQuery(req.url ?? ""));
     if (queryErrors.length) return next(new BadRequestError(summary(queryErrors), queryErrors));
+    // Declared far too large to be worth draining: answer at once and close the connection.
+    if (Number(req.headers["content-length"]) > opts.maxDrainBytes) {
+      res.setHeader("Connection", "close");
+      return next(new PayloadTooLargeError(opts.maxBodyBytes));
+    }
     readBody(req, opts.maxBodyBytes, opts.maxDrainBytes)
       .then((raw) => {
         req.body = parseJsonBody(raw, req.headers["content-type"], opts.maxDepth);
@@ -195,22 +200,25 @@ export function bodyKeyErrors(body: unknown, limit = 20): FieldError[] {
   return errors;
 }
 
+/** An If-Match the gateway understands: the entity's version, optionally quoted or weak. */
+export const IF_MATCH_PATTERN = '^[ \\t]*(?:W/)?"?[0-9]{1,15}"?[ \\t]*$';
+
 /**
  * `If-Match: "3"` (or W/"3", or 3) is the version a PATCH read: it fills the body's `version`
- * when the body has none, so either way the action sees one (shared/validation/patch.ts).
+ * when the body has none, so either way the action sees one (shared/validation/patch.ts). A
+ * malformed If-Match is a 400 even when the body names a version.
  */
 export function applyIfMatch(req: Req): void {
   const header = req.headers["if-match"];
   if (req.method !== "PATCH" || header === undefined) return;
-  const body = req.body as Record<string, unknown>;
-  if (body.version !== undefined) return;
-  const match = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(String(header));
+  const match = new RegExp(IF_MATCH_PATTERN).test(String(header)) ? /([0-9]+)/.exec(String(header)) : null;
   if (!match) {
     throw new BadRequestError("If-Match must carry the entity's version", [
-      { field: "If-Match", type: "version", message: "If-Match must be the entity's version, e.g. \"3\"" },
+      { field: "If-Match", type: "version", rule: "field", message: "If-Match must be the entity's version, e.g. \"3\"" },
     ]);
   }
-  body.version = Number(match[1]);
+  const body = req.body as Record<string, unknown>;
+  if (body.version === undefined) body.version = Number(match[1]);
 }
 
 export function clip(text: string, max: number): string {

@@ -1,14 +1,19 @@
 /**
- * The broker's params validator: moleculer's fastest-validator, plus three rules that hold for
- * every action of every service, present and future, without the action declaring anything
- * (issue 7):
+ * The broker's params validator: moleculer's fastest-validator, plus rules that hold for every
+ * action of every service, present and future, without the action declaring anything (issue 7):
  *
  *  - A REST action's params are strict: a key it does not declare is a 400 naming the key, so an
  *    undeclared query key can never reach a filter.
+ *  - A REST action refuses null for any field that does not say `nullable: true`: "optional"
+ *    means "may be absent", as the OpenAPI document says (so a PATCH cannot null a field out).
+ *  - A REST GET/DELETE converts query strings strictly: plain decimals and true/false only.
  *  - Cross-field rules (withCrossFieldCheck) run after the field rules, on the fields that passed
  *    their own validation only: a rule never sees (and never throws on) a value already refused.
  *  - A REST PATCH must carry the version it read (body `version`, or If-Match via the gateway):
  *    without it, 428 before the handler runs.
+ *
+ * Actions without a REST route (calls between services) and events keep fastest-validator's
+ * usual meaning of null.
  */
 import { Validators } from "moleculer";
 import { PreconditionRequiredError } from "../errors";
@@ -28,14 +33,13 @@ const Fastest = Validators.Fastest as unknown as new (opts?: unknown) => {
 
 export class PlatformValidator extends Fastest {
   constructor(opts: Record<string, unknown> = {}) {
-    // With null as a value, `nullable: false` (set on every rule by compile) refuses null even
-    // where a field is optional: a PATCH cannot null out a required field, and "optional" in the
-    // OpenAPI document means "may be absent", nothing more.
+    // With null as a value, each rule's `nullable` alone decides: REST params are given
+    // `nullable: false` (withoutNulls), every other schema FV's usual "optional accepts null".
     super({ considerNullAsAValue: true, ...opts });
   }
 
   override compile(schema: Record<string, any>): Checker {
-    const check = super.compile(withoutNulls(schema));
+    const check = super.compile(withNullPolicy(schema, (rule) => rule.optional === true && rule.default === undefined));
     const crossChecks = crossFieldChecksOf(schema);
     if (!crossChecks.length) return check;
     const withCrossChecks: Checker = (params: Record<string, any>, opts?: unknown) => {
@@ -53,7 +57,8 @@ export class PlatformValidator extends Fastest {
       localAction(handler: any, action: any) {
         const method = restMethod(action);
         const fromQuery = method === "GET" || method === "DELETE";
-        const params = restParams(action);
+        const strict = restParams(action);
+        const params = action.rest && strict ? withoutNulls(strict) : strict;
         const validated = base.localAction(handler, { ...action, params: fromQuery ? withoutLooseConversion(params) : params });
         if (fromQuery && params) {
           return function convertQuery(ctx: any) {
@@ -75,19 +80,30 @@ export class PlatformValidator extends Fastest {
 
 /** Every rule of a schema, nested ones too, refuses null unless it says `nullable: true`. */
 export function withoutNulls(schema: Record<string, any>): Record<string, any> {
+  return withNullPolicy(schema, () => false);
+}
+
+/** Sets `nullable` on every rule (nested ones too) that does not say, as `nullableByDefault` decides. */
+function withNullPolicy(schema: Record<string, any>, nullableByDefault: (rule: Record<string, any>) => boolean): Record<string, any> {
   const out: Record<string, any> = {};
-  for (const [key, rule] of Object.entries(schema)) out[key] = key.startsWith("$$") ? rule : ruleWithoutNull(rule);
+  for (const [key, rule] of Object.entries(schema)) out[key] = key.startsWith("$$") ? rule : ruleWithNullPolicy(rule, nullableByDefault);
   return out;
 }
 
-function ruleWithoutNull(rule: any): any {
-  if (typeof rule === "string") return rule.includes("nullable") ? rule : `${rule}|nullable:false`;
-  if (Array.isArray(rule)) return rule.map(ruleWithoutNull);
+function ruleWithNullPolicy(rule: any, nullableByDefault: (rule: Record<string, any>) => boolean): any {
+  if (typeof rule === "string") {
+    // FV's shorthand: "string|optional" (its flags read as the object form's keys).
+    if (/(^|\|)\s*nullable/.test(rule)) return rule;
+    const flags = rule.split("|").slice(1).map((f) => f.trim());
+    const optional = flags.includes("optional") || flags.includes("optional:true");
+    return `${rule}|nullable:${nullableByDefault({ optional, default: undefined })}`;
+  }
+  if (Array.isArray(rule)) return rule.map((r) => ruleWithNullPolicy(r, nullableByDefault));
   if (!rule || typeof rule !== "object" || typeof rule.type !== "string") return rule;
   const out: Record<string, any> = { ...rule };
-  if (out.nullable === undefined) out.nullable = false;
-  if (out.props && typeof out.props === "object") out.props = withoutNulls(out.props);
-  if (out.items) out.items = ruleWithoutNull(out.items);
+  if (out.nullable === undefined) out.nullable = nullableByDefault(rule);
+  if (out.props && typeof out.props === "object") out.props = withNullPolicy(out.props, nullableByDefault);
+  if (out.items) out.items = ruleWithNullPolicy(out.items, nullableByDefault);
   return out;
 }
 
@@ -133,27 +149,54 @@ function withoutLooseConversion(params: Record<string, any> | undefined): Record
   return out;
 }
 
-function crossFieldChecksOf(schema: Record<string, any>): CrossFieldCheck[] {
-  return Object.entries(schema)
-    .filter(([key, rule]) => !key.startsWith("$$") && rule && typeof rule === "object" && typeof rule[CROSS_FIELD_CHECK] === "function")
-    .map(([, rule]) => rule[CROSS_FIELD_CHECK] as CrossFieldCheck);
+interface PlacedCheck {
+  /** Where the rule's object sits: property names, "[]" for each item of an array. */
+  at: string[];
+  check: CrossFieldCheck;
+}
+
+/** Every cross-field rule of a schema, at the object it judges (top level, nested object, array items). */
+function crossFieldChecksOf(schema: Record<string, any>, at: string[] = []): PlacedCheck[] {
+  const out: PlacedCheck[] = [];
+  for (const [key, rule] of Object.entries(schema)) {
+    if (key.startsWith("$$") || !rule || typeof rule !== "object") continue;
+    if (typeof rule[CROSS_FIELD_CHECK] === "function") out.push({ at, check: rule[CROSS_FIELD_CHECK] });
+    if (rule.type === "object" && rule.props) out.push(...crossFieldChecksOf(rule.props, [...at, key]));
+    if (rule.type === "array" && rule.items?.type === "object" && rule.items.props) out.push(...crossFieldChecksOf(rule.items.props, [...at, key, "[]"]));
+  }
+  return out;
+}
+
+/** The objects a placed check judges, each with the field-name prefix of its errors. */
+function objectsAt(root: unknown, at: string[], prefix = ""): { value: Record<string, any>; prefix: string }[] {
+  if (root === null || typeof root !== "object") return [];
+  if (!at.length) return Array.isArray(root) ? [] : [{ value: root as Record<string, any>, prefix }];
+  const [head, ...rest] = at;
+  if (head === "[]") {
+    if (!Array.isArray(root)) return [];
+    return root.flatMap((item, i) => objectsAt(item, rest, `${prefix.replace(/\.$/, "")}[${i}].`));
+  }
+  return objectsAt((root as Record<string, unknown>)[head], rest, `${prefix}${head}.`);
 }
 
 /**
  * Runs the cross-field rules on what passed: a copy of the params without any value that failed
  * its own rule (a failed array item becomes a hole, so the others keep their indexes).
  */
-function runCrossChecks(res: true | any[], params: Record<string, any>, checks: CrossFieldCheck[]): true | any[] {
+function runCrossChecks(res: true | any[], params: Record<string, any>, checks: PlacedCheck[]): true | any[] {
   // Optional fields FV touched but nobody sent come back as `key: undefined`: not values.
   const valid = compact(params ?? {}) as Record<string, any>;
   const failed = new Set(res === true ? [] : res.map((e) => String(e.field ?? "")));
   for (const path of failed) removePath(valid, path);
-  // A field already refused by its own rule is not named twice.
-  const cross = checks.flatMap((check) =>
-    check(valid).filter((e) => !failed.has(e.field)).map((e) => ({ type: e.type ?? "invalid", field: e.field, message: e.message, actual: e.actual, crossField: true })),
+  const cross = checks.flatMap(({ at, check }) =>
+    objectsAt(valid, at).flatMap(({ value, prefix }) =>
+      check(value).map((e) => ({ type: e.type ?? "invalid", field: prefix + e.field, message: e.message, actual: e.actual, crossField: true })),
+    ),
   );
-  if (!cross.length) return res;
-  return [...(res === true ? [] : res), ...cross];
+  // A field already refused by its own rule is not named twice.
+  const fresh = cross.filter((e) => !failed.has(e.field));
+  if (!fresh.length) return res;
+  return [...(res === true ? [] : res), ...fresh];
 }
 
 /** Deletes "fees[1].amount" (or "fees[0]", "name") from `obj`; an unknown path is left alone. */

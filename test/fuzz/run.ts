@@ -18,7 +18,12 @@ const root = resolve(__dirname, "../..");
 const st = join(resolve(root, process.env.FUZZ_VENV ?? ".tools/fuzz-venv"), "bin/st");
 const examples = Number(process.env.FUZZ_EXAMPLES ?? 100);
 const timeLimitS = Number(process.env.FUZZ_TIME_LIMIT_S ?? 285);
-const workers = process.env.FUZZ_WORKERS ?? "2";
+/**
+ * Parallel schemathesis processes, each testing a share of the operations with one worker:
+ * schemathesis's own workers are threads, which CPython 3.11 can trip over (a thread-unsafe AST
+ * recursion counter), and processes use both cores besides. Two fit the 2-core machines.
+ */
+const shards = Math.max(1, Number(process.env.FUZZ_SHARDS ?? 2));
 const token = "dev-admin-token";
 
 async function main(): Promise<number> {
@@ -27,54 +32,75 @@ async function main(): Promise<number> {
     return 1;
   }
   const started = Date.now();
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const system = spawn(join(root, "scripts/node"), ["--import", "tsx", "bin/start.ts"], {
-    cwd: root,
-    env: { ...process.env, PORT: String(port), GATEWAY_HOST: "127.0.0.1", LOG_LEVEL: "error", AUTH_TOKENS: "", HEALTH_PORT: "0", MONGO_URL: "", TRANSPORTER: "", SERVICES: "", NODE_ENV: "development", SCHEDULER_CLOCK: "off" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let systemLog = "";
-  const keep = (chunk: Buffer) => (systemLog = (systemLog + chunk.toString()).slice(-20_000));
-  system.stdout!.on("data", keep);
-  system.stderr!.on("data", keep);
-  let exitedEarly: string | undefined;
-  system.once("exit", (code, signal) => (exitedEarly = `the system exited (${signal ?? code})`));
-
+  // A free port can be taken by the embedded MongoDB server before the gateway binds it: retry.
+  let sys = await startSystem();
+  for (let attempt = 1; attempt < 3 && !(await ready(sys.base, 180_000, sys.exited)); attempt++) {
+    console.error(`[fuzz] the system did not start (${sys.exited() ?? "not ready"}); retrying on another port`);
+    await stop(sys.child);
+    sys = await startSystem();
+  }
+  const { base, child: system, exited: exitedEarly } = sys;
+  const systemLog = () => sys.log();
   try {
-    if (!(await ready(base, 180_000, () => exitedEarly))) {
-      console.error(`[fuzz] the system did not become ready:\n${systemLog}`);
+    if (!(await ready(base, 1_000, exitedEarly))) {
+      console.error(`[fuzz] the system did not become ready:\n${systemLog()}`);
       return 1;
     }
     const operations = await settledOperations(base);
-    if (operations === 0) {
+    if (operations.api === 0) {
       console.error("[fuzz] FAILED: the OpenAPI document lists no /api/v1 operation");
       return 1;
     }
-    console.log(`[fuzz] system ready on ${base} with ${operations} API operations after ${((Date.now() - started) / 1000).toFixed(1)} s; running schemathesis`);
+    console.log(`[fuzz] system ready on ${base} with ${operations.api} API operations after ${((Date.now() - started) / 1000).toFixed(1)} s; running schemathesis`);
     const args = [
       "--config-file", join(root, "test/fuzz/schemathesis.toml"),
       "run", `${base}/api/openapi.json`,
       "-H", `Authorization: Bearer ${token}`,
       "--checks", "all",
       "--max-examples", String(examples),
-      "--workers", workers,
+      "--workers", "1",
       "--request-timeout", "20",
       "--generation-database", "none",
       "--no-color",
     ];
     const remaining = timeLimitS * 1000 - (Date.now() - started);
-    const code = await run(st, args, { PYTHONPATH: join(root, "test/fuzz"), SCHEMATHESIS_HOOKS: "hooks" }, remaining);
-    const stillReady = !exitedEarly && (await ready(base, 10_000, () => exitedEarly));
+    const env = { PYTHONPATH: join(root, "test/fuzz"), SCHEMATHESIS_HOOKS: "hooks" };
+    const results = await Promise.all(
+      shareOut(operations.ids, shards).map((ids, i) =>
+        run(st, [...args, ...ids.flatMap((id) => ["--include-operation-id", id])], env, remaining).then((r) => {
+          console.log(`\n[fuzz] ── shard ${i + 1}/${shards}: ${ids.length} operations ──\n${r.output}`);
+          return r.code;
+        }),
+      ),
+    );
+    const code = results.includes("timeout") ? "timeout" : results.every((c) => c === 0) ? 0 : 1;
+    const stillReady = !exitedEarly() && (await ready(base, 10_000, exitedEarly));
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (code === "timeout") console.error(`[fuzz] FAILED: schemathesis did not finish within ${timeLimitS} s`);
-    if (!stillReady) console.error(`[fuzz] FAILED: ${exitedEarly ?? "/ready no longer answers 200"} after fuzzing\n${systemLog}`);
+    if (!stillReady) console.error(`[fuzz] FAILED: ${exitedEarly() ?? "/ready no longer answers 200"} after fuzzing\n${systemLog()}`);
     const ok = code === 0 && stillReady;
     console.log(`[fuzz] ${ok ? "passed" : "FAILED"} in ${seconds} s (limit ${timeLimitS} s)`);
     return ok ? 0 : 1;
   } finally {
     await stop(system);
   }
+}
+
+/** bin/start.ts on a free port, as `npm start` runs it (in-process transport, embedded MongoDB, demo data). */
+async function startSystem(): Promise<{ base: string; child: ChildProcess; log(): string; exited(): string | undefined }> {
+  const port = await freePort();
+  const child = spawn(join(root, "scripts/node"), ["--import", "tsx", "bin/start.ts"], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), GATEWAY_HOST: "127.0.0.1", LOG_LEVEL: "error", AUTH_TOKENS: "", HEALTH_PORT: "0", MONGO_URL: "", TRANSPORTER: "", SERVICES: "", NODE_ENV: "development", SCHEDULER_CLOCK: "off" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000));
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
+  let exited: string | undefined;
+  child.once("exit", (code, signal) => (exited = `the system exited (${signal ?? code})`));
+  return { base: `http://127.0.0.1:${port}`, child, log: () => log, exited: () => exited };
 }
 
 function freePort(): Promise<number> {
@@ -104,33 +130,48 @@ async function ready(base: string, timeoutMs: number, dead: () => string | undef
 
 /**
  * The gateway regenerates its routes shortly after services appear, so the document can lag
- * /ready: wait until two reads a second apart list the same operations, and count the API ones.
+ * /ready: wait until two reads a second apart list the same operations.
  */
-async function settledOperations(base: string): Promise<number> {
-  const count = async () => {
-    const doc = (await (await fetch(`${base}/api/openapi.json`)).json()) as { paths: Record<string, object> };
-    return Object.entries(doc.paths).filter(([p]) => p.startsWith("/api/v1/")).reduce((n, [, ops]) => n + Object.keys(ops).length, 0);
+async function settledOperations(base: string): Promise<{ api: number; ids: string[] }> {
+  const read = async () => {
+    const doc = (await (await fetch(`${base}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { operationId: string }>> };
+    const entries = Object.entries(doc.paths);
+    return {
+      api: entries.filter(([p]) => p.startsWith("/api/v1/")).reduce((n, [, ops]) => n + Object.keys(ops).length, 0),
+      ids: entries.flatMap(([, ops]) => Object.values(ops).map((op) => op.operationId)).sort(),
+    };
   };
-  let last = -1;
+  let last = { api: -1, ids: [] as string[] };
   for (let i = 0; i < 30; i++) {
-    const now = await count();
-    if (now === last && now > 0) return now;
+    const now = await read();
+    if (now.api > 0 && now.ids.join() === last.ids.join()) return now;
     last = now;
     await new Promise((r) => setTimeout(r, 1000));
   }
   return last;
 }
 
-function run(cmd: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<number | "timeout"> {
+/** Deals ids round-robin into n shares (alphabetical ids spread each service over the shares). */
+function shareOut(ids: string[], n: number): string[][] {
+  const shares: string[][] = Array.from({ length: Math.min(n, ids.length) }, () => []);
+  ids.forEach((id, i) => shares[i % shares.length].push(id));
+  return shares;
+}
+
+/** Runs a command with its output captured (shards print one after another, not interleaved). */
+function run(cmd: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<{ code: number | "timeout"; output: string }> {
   return new Promise((done) => {
-    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: "inherit" });
+    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      done("timeout");
+      done({ code: "timeout", output });
     }, Math.max(1000, timeoutMs));
     child.once("exit", (code) => {
       clearTimeout(timer);
-      done(code ?? 1);
+      done({ code: code ?? 1, output });
     });
   });
 }

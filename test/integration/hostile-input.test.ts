@@ -102,6 +102,20 @@ describe("no request stops or wedges the process", () => {
     expect(await snapshotOfData()).toEqual(before);
   }, 120_000);
 
+  it("answers 413 at once, without reading it, for a body declared far larger than it drains", async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${base}/api/v1/programs`, { method: "POST", headers: { Authorization: `Bearer ${T.admin}`, "Content-Type": "application/json", "Content-Length": 500_000_000 } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on("error", (err) => (String(err).includes("socket hang up") ? undefined : reject(err)));
+      req.write('{"name":"');
+    });
+    expect(status).toBe(413);
+    expect((await api("GET", "/ready")).status).toBe(200);
+  });
+
   it("echoes at most a short preview of a bad value", async () => {
     const res = await api("POST", "/api/v1/index-rates", { token: T.admin, body: { index_name: "SOFR", rate: "9".repeat(100_000), effective_date: "2026-01-01", source: { a: { b: { c: 1 } } } } });
     expect(res.status).toBe(400);
@@ -311,5 +325,9 @@ describe("the OpenAPI document matches the validators", () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("/api/openapi.json");
     expect((await fetch(`${base}/api/openapi/assets/swagger-ui-bundle.js`)).status).toBe(200);
+    // It never reflects a visitor's input into its script.
+    const probe = await fetch(`${base}/api/openapi/ui?url=${encodeURIComponent('");alert(1);//')}`);
+    expect(await probe.text()).not.toContain("alert(1)");
+    expect((await fetch(`${base}/api/openapi/assets/${encodeURIComponent("../../package.json")}`)).status).toBe(400);
   });
 });

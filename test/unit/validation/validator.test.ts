@@ -17,6 +17,15 @@ beforeAll(async () => {
       bare: { rest: "GET /bare", handler: () => "ok" },
       patch: { rest: "PATCH /things/:id", params: { id: "string", ...patchParams({ name: withCrossFieldCheck(text(20), rangeCheck), min: money(), max: money() }) }, handler: (ctx: any) => ctx.params },
       internal: { params: { a: "string" }, handler: (ctx: any) => ctx.params },
+      internalNulls: { params: { req: "string", opt: "string|optional", obj: { type: "number", optional: true }, def: { type: "number", optional: true, default: 5 } }, handler: (ctx: any) => ctx.params },
+      nested: {
+        rest: "POST /nested",
+        params: {
+          range: { type: "object", props: { min: withCrossFieldCheck(money(), rangeCheck), max: money() } },
+          ranges: { type: "array", optional: true, items: { type: "object", props: { min: withCrossFieldCheck(money(), rangeCheck), max: money() } } },
+        },
+        handler: (ctx: any) => ctx.params,
+      },
     },
   });
   await broker.start();
@@ -47,6 +56,13 @@ describe("cross-field rules", () => {
     expect(await fields(broker.call("t.create", { name: "a", min: "5", max: "1" }))).toEqual(["max:range:cross"]);
     expect(await fields(broker.call("t.create", { name: "a", min: "5", max: "1", note: 7 }))).toEqual(["max:range:cross", "note:string"]);
   });
+  it("judge nested objects and each item of an array, naming fields by their full path", async () => {
+    expect(await fields(broker.call("t.nested", { range: { min: "5", max: "1" } }))).toEqual(["range.max:range:cross"]);
+    expect(await fields(broker.call("t.nested", { range: { min: "1", max: "2" }, ranges: [{ min: "1", max: "2" }, { min: "9", max: "3" }, { min: "x", max: "1" }] }))).toEqual([
+      "ranges[1].max:range:cross",
+      "ranges[2].min:stringPattern",
+    ]);
+  });
   it("are left to the handler in a PATCH, which judges the merged entity", async () => {
     await expect(broker.call("t.patch", { id: "1", min: "5", max: "1", version: 1 })).resolves.toMatchObject({ min: "5.00", max: "1.00" });
   });
@@ -56,6 +72,13 @@ describe("null is not a value of an optional field", () => {
   it("refuses null where a field is optional", async () => {
     expect(await fields(broker.call("t.create", { name: "a", min: "1", max: "2", note: null }))).toEqual(["note:required"]);
     expect(await fields(broker.call("t.patch", { id: "1", name: null, version: 1 }))).toEqual(["name:required"]);
+  });
+});
+
+describe("null outside REST keeps fastest-validator's meaning", () => {
+  it("an optional field of an internal action takes null, a required one does not, a default fills it", async () => {
+    await expect(broker.call("t.internalNulls", { req: "x", opt: null, obj: null, def: null })).resolves.toEqual({ req: "x", opt: null, obj: null, def: 5 });
+    expect(await fields(broker.call("t.internalNulls", { req: null }))).toEqual(["req:required"]);
   });
 });
 
