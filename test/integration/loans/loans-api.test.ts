@@ -108,6 +108,22 @@ describe("installment loans", () => {
     expect(Number(after.deferred_interest)).toBeGreaterThan(0);
     expect(Number(after.total)).toBeGreaterThan(Number(inside.total));
   });
+  it("a promotion assigned after disbursement re-plans the loan from the start, as the engine says", async () => {
+    const { product_id, program_id } = await makeProduct(api);
+    const loan = await openLoan(api, { product_id, principal: "6000.00", term_months: 12, annual_rate: "0.18", first_payment_date: "2026-02-01" }, "2026-01-01");
+    await pay(api, loan.id, loan.schedule[0].payment, "2026-02-01");
+    const promo = await ok(api("POST", "/api/v1/promotions", { token: T.admin, body: { name: `ZI ${Date.now()}`, program_id, promo_type: "zero_interest", start_date: "2026-03-01", end_date: "2026-05-31" } }));
+    const res = await ok(api("POST", `/api/v1/loans/${loan.id}/promotions`, { token: T.servicer, body: { promotion_id: promo.id } }), 201);
+    // rows due inside (03-01, 05-31] carry no interest; the first, before the promotion, is unchanged
+    expect(res.schedule[0].interest).toBe(loan.schedule[0].interest);
+    const inside = res.schedule.filter((r: any) => r.due_date > "2026-03-31" && r.due_date <= "2026-05-31");
+    expect(inside.length).toBeGreaterThan(0);
+    expect(inside.every((r: any) => r.interest === "0.00")).toBe(true);
+    expect(res.replay.from).toBe("2026-01-01");
+    expect(res.replay.changed).toEqual([]); // the payment before the promotion keeps its allocation
+    const again = await api("POST", `/api/v1/loans/${loan.id}/promotions`, { token: T.servicer, body: { promotion_id: promo.id } });
+    expect(again.status).toBe(409);
+  });
 });
 
 describe("leases", () => {
