@@ -6,8 +6,9 @@
  * every portfolio's criteria (criteriaToMongo), the claimed ones skipped, and each loan is
  * evaluated in memory against the compiled criteria in portfolio order (the first match wins).
  * Writes are inserts of small documents, a chunk at a time: the claims (a loan a static add took
- * meanwhile fails on the unique key and is skipped), the history records and the outbox events;
- * no projection document is rewritten. The portfolios' first dates are folded in memory and
+ * meanwhile fails on the unique key and is skipped) and the history records; no projection
+ * document is rewritten. The `portfolio.loan.added` events go to the outbox after the pass (in
+ * big inserts), so the relay's publishing does not compete with the pass for the database. The portfolios' first dates are folded in memory and
  * written once per portfolio at the end. On the embedded server every non-_id query scans the
  * collection, so one pass beats a query per portfolio (bench/sections/auto-assign.ts measures).
  *
@@ -70,6 +71,7 @@ export async function runAutoAssign(deps: AutoAssignDeps, businessDate: string):
   if (done) await recoverInterruptedRun(deps, businessDate, added, counts, phases);
 
   const candidates = await candidatePortfolios(deps.portfolios);
+  const assignedRows: AssignedRow[] = [];
   let scanned = 0;
   if (candidates.length) {
     const claimed = new Set((await deps.claims.collection.find({}, { projection: { _id: 1 } }).toArray()).map((c: any) => c._id as string));
@@ -88,14 +90,17 @@ export async function runAutoAssign(deps: AutoAssignDeps, businessDate: string):
       chunk.push({ doc, portfolioId: hit.id });
       if (chunk.length >= chunkSize) {
         phases.read_and_match += Date.now() - readFrom;
-        await writeChunk(deps, businessDate, chunk, added, counts, phases);
+        assignedRows.push(...(await writeChunk(deps, businessDate, chunk, phases)));
         chunk = [];
         readFrom = Date.now();
       }
     }
     phases.read_and_match += Date.now() - readFrom;
-    if (chunk.length) await writeChunk(deps, businessDate, chunk, added, counts, phases);
+    if (chunk.length) assignedRows.push(...(await writeChunk(deps, businessDate, chunk, phases)));
   }
+  const eventsFrom = Date.now();
+  for (let i = 0; i < assignedRows.length; i += 5000) await announce(deps, businessDate, assignedRows.slice(i, i + 5000), added, counts);
+  phases.events += Date.now() - eventsFrom;
 
   const datesFrom = Date.now();
   for (const [portfolioId, loans] of added) await applyLoansAdded(deps.portfolios, portfolioId, loans);
@@ -111,7 +116,10 @@ function resultOf(run: any): Omit<AutoAssignResult, "repeated"> {
   return { business_date: run._id, status: "completed", scanned: run.scanned ?? 0, assigned: run.assigned ?? 0, by_portfolio: run.by_portfolio ?? {}, duration_ms: run.duration_ms ?? 0 };
 }
 
-async function writeChunk(deps: AutoAssignDeps, date: string, chunk: { doc: any; portfolioId: string }[], added: Map<string, FirstDates[]>, counts: Record<string, number>, phases: Phases) {
+type AssignedRow = { m: Membership; dates: FirstDates };
+
+/** Claims and history records for one chunk; returns the loans this run won. */
+async function writeChunk(deps: AutoAssignDeps, date: string, chunk: { doc: any; portfolioId: string }[], phases: Phases): Promise<AssignedRow[]> {
   let t = Date.now();
   const rows = chunk.map(({ doc, portfolioId }) => ({ doc, m: { _id: membershipId(doc._id, date, portfolioId, "auto"), loan_id: doc._id as string, portfolio_id: portfolioId, added_on: date, removed_on: null, source: "auto_assign" as const, removed_by: null } }));
   // Claim first: a loan a static add took meanwhile fails on the unique key and is skipped.
@@ -124,13 +132,10 @@ async function writeChunk(deps: AutoAssignDeps, date: string, chunk: { doc: any;
   }
   const won = rows.filter((_, i) => !lost.has(i));
   phases.claims += Date.now() - t;
-  if (!won.length) return;
   t = Date.now();
   await insertIgnoringDuplicates(deps.memberships, won.map((r) => r.m));
   phases.history += Date.now() - t;
-  t = Date.now();
-  await announce(deps, date, won.map((r) => ({ m: r.m, dates: r.doc })), added, counts);
-  phases.events += Date.now() - t;
+  return won.map((r) => ({ m: r.m, dates: { first_transaction_date: r.doc.first_transaction_date ?? null, first_cash_flow_date: r.doc.first_cash_flow_date ?? null } }));
 }
 
 /** The indexes of a bulk insert's duplicate-key failures; anything else is rethrown. */
@@ -154,7 +159,7 @@ function writeErrorsOf(err: unknown): { code?: number; index: number }[] {
   return (Array.isArray(w) ? w : w ? [w] : []) as { code?: number; index: number }[];
 }
 
-async function announce(deps: AutoAssignDeps, date: string, rows: { m: Membership; dates: any }[], added: Map<string, FirstDates[]>, counts: Record<string, number>) {
+async function announce(deps: AutoAssignDeps, date: string, rows: { m: Membership; dates: Partial<FirstDates> }[], added: Map<string, FirstDates[]>, counts: Record<string, number>) {
   const events = rows.map((r) => {
     const ev = membershipEvent("added", r.m, date, null);
     return { subject: PortfolioEvents.loanAdded, id: ev.id, payload: ev.payload };
