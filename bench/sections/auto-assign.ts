@@ -115,7 +115,7 @@ async function main() {
       ["raw driver: stream the active loans (floor)", fmt(rawS, 2), fmt(raw / rawS, 0)],
       [`one query per portfolio (ids only, ${PORTFOLIOS} scans; not used)`, fmt(perPortfolioS, 2), fmt(LOANS / perPortfolioS, 0)],
       [`portfolios.autoAssign: ${result.scanned.toLocaleString("en-US")} candidates, ${result.assigned.toLocaleString("en-US")} assigned`, fmt(jobS, 2), fmt(LOANS / jobS, 0)],
-      ["  then: relay publishes its portfolio.loan.added events", fmt(drainS, 2), fmt(result.assigned / Math.max(drainS, 1e-9), 0)],
+      ["  then: relay publishes its portfolio.loans.added batch events", fmt(drainS, 2), fmt(result.assigned / Math.max(drainS, 1e-9), 0)],
     ];
     const w = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c].length)));
     for (const [i, r] of rows.entries()) {

@@ -7,8 +7,8 @@
  * evaluated in memory against the compiled criteria in portfolio order (the first match wins).
  * Writes are inserts of small documents, a chunk at a time: the claims (a loan a static add took
  * meanwhile fails on the unique key and is skipped) and the history records; no projection
- * document is rewritten. The `portfolio.loan.added` events go to the outbox after the pass (in
- * big inserts), so the relay's publishing does not compete with the pass for the database. The portfolios' first dates are folded in memory and
+ * document is rewritten. The run announces its assignments after the pass, as `portfolio.loans.added`
+ * batch events (shared/contracts/portfolios.ts), a few thousand loans each. The portfolios' first dates are folded in memory and
  * written once per portfolio at the end. On the embedded server every non-_id query scans the
  * collection, so one pass beats a query per portfolio (bench/sections/auto-assign.ts measures).
  *
@@ -17,7 +17,7 @@
  * history and re-announces their events and dates, all keyed so that repeating changes nothing).
  */
 import type { Model } from "mongoose";
-import { PortfolioEvents } from "../../shared/contracts/portfolios";
+import { PortfolioEvents, type PortfolioMembershipBatchEvent } from "../../shared/contracts/portfolios";
 import { compileCriteria, criteriaToMongo, type CompiledCriteria, type Criteria, type CriteriaView } from "../../shared/portfolios/criteria";
 import type { FirstDates } from "../../shared/finance/portfolio/firstDates";
 import { applyLoansAdded } from "./first-dates";
@@ -99,7 +99,7 @@ export async function runAutoAssign(deps: AutoAssignDeps, businessDate: string):
     if (chunk.length) assignedRows.push(...(await writeChunk(deps, businessDate, chunk, phases)));
   }
   const eventsFrom = Date.now();
-  for (let i = 0; i < assignedRows.length; i += 5000) await announce(deps, businessDate, assignedRows.slice(i, i + 5000), added, counts);
+  for (let i = 0; i < assignedRows.length; i += BATCH_EVENT_SIZE) await announce(deps, businessDate, assignedRows.slice(i, i + BATCH_EVENT_SIZE), added, counts);
   phases.events += Date.now() - eventsFrom;
 
   const datesFrom = Date.now();
@@ -117,6 +117,9 @@ function resultOf(run: any): Omit<AutoAssignResult, "repeated"> {
 }
 
 type AssignedRow = { m: Membership; dates: FirstDates };
+
+/** Loans per `portfolio.loans.added` event: about 330 bytes each keeps one well under JetStream's 1 MB. */
+const BATCH_EVENT_SIZE = 1500;
 
 /** Claims and history records for one chunk; returns the loans this run won. */
 async function writeChunk(deps: AutoAssignDeps, date: string, chunk: { doc: any; portfolioId: string }[], phases: Phases): Promise<AssignedRow[]> {
@@ -159,12 +162,14 @@ function writeErrorsOf(err: unknown): { code?: number; index: number }[] {
   return (Array.isArray(w) ? w : w ? [w] : []) as { code?: number; index: number }[];
 }
 
+/** One `portfolio.loans.added` batch event for the rows, and the rows counted and dated per portfolio. */
 async function announce(deps: AutoAssignDeps, date: string, rows: { m: Membership; dates: Partial<FirstDates> }[], added: Map<string, FirstDates[]>, counts: Record<string, number>) {
-  const events = rows.map((r) => {
-    const ev = membershipEvent("added", r.m, date, null);
-    return { subject: PortfolioEvents.loanAdded, id: ev.id, payload: ev.payload };
-  });
-  await deps.publishMany(events);
+  if (!rows.length) return;
+  const occurred_at = new Date().toISOString();
+  const memberships = rows.map((r) => membershipEvent("added", r.m, date, null).payload);
+  const id = `${PortfolioEvents.loansAdded}:${date}:${rows[0].m._id}:${rows.length}`;
+  const batch: PortfolioMembershipBatchEvent = { event_id: id, business_date: date, source: "auto_assign", memberships, occurred_at };
+  await deps.publishMany([{ subject: PortfolioEvents.loansAdded, id, payload: batch }]);
   for (const { m, dates } of rows) {
     counts[m.portfolio_id] = (counts[m.portfolio_id] ?? 0) + 1;
     const list = added.get(m.portfolio_id) ?? [];
@@ -180,8 +185,8 @@ async function announce(deps: AutoAssignDeps, date: string, rows: { m: Membershi
 async function recoverInterruptedRun(deps: AutoAssignDeps, date: string, added: Map<string, FirstDates[]>, counts: Record<string, number>, phases: Phases) {
   const t = Date.now();
   const claims: any[] = await deps.claims.collection.find({ since: date, source: "auto_assign" }).toArray();
-  for (let i = 0; i < claims.length; i += 2000) {
-    const part = claims.slice(i, i + 2000);
+  for (let i = 0; i < claims.length; i += BATCH_EVENT_SIZE) {
+    const part = claims.slice(i, i + BATCH_EVENT_SIZE);
     const docs: any[] = await deps.loans.collection.find({ _id: { $in: part.map((c) => c._id) } }, { projection: { first_transaction_date: 1, first_cash_flow_date: 1 } }).toArray();
     const byId = new Map(docs.map((d) => [d._id, d]));
     const rows = part.map((c) => ({ m: { _id: c.membership_id, loan_id: c._id, portfolio_id: c.portfolio_id, added_on: date, removed_on: null, source: "auto_assign" as const, removed_by: null }, dates: byId.get(c._id) ?? {} }));

@@ -293,7 +293,10 @@ describe("auto-assign", () => {
     const items = (await api("GET", `/api/v1/portfolios/${low}/loans?as_of=2026-05-01`, { token: T.admin })).body.items;
     expect(items.map((l: any) => [l.loan_id, l.source])).toEqual([[loans.lease, "auto_assign"]]);
     expect(await pf.call("portfolios.autoAssign", { business_date: "2026-05-02" })).toMatchObject({ assigned: 0 });
-    await eventually(() => seen.filter((e) => e.subject === "portfolio.loan.added" && (e.payload as any).source === "auto_assign").length === again.assigned);
+    // One batch event carries the run's assignments, each entry a portfolio.loan.added payload.
+    const entries = () => seen.filter((e) => e.subject === "portfolio.loans.added").flatMap((e) => (e.payload as any).memberships);
+    await eventually(() => entries().length === again.assigned);
+    expect(entries().find((m: any) => m.loan_id === loans.big)).toMatchObject({ portfolio_id: high, effective_date: "2026-05-01", source: "auto_assign", event_id: expect.stringContaining(loans.big) });
   });
 });
 
