@@ -7,10 +7,11 @@
  * evaluated in memory against the compiled criteria in portfolio order (the first match wins).
  * Writes are inserts of small documents, a chunk at a time: the claims (a loan a static add took
  * meanwhile fails on the unique key and is skipped) and the history records; no projection
- * document is rewritten. The run announces its assignments after the pass, as `portfolio.loans.added`
- * batch events (shared/contracts/portfolios.ts), a few thousand loans each. The portfolios' first dates are folded in memory and
- * written once per portfolio at the end. On the embedded server every non-_id query scans the
- * collection, so one pass beats a query per portfolio (bench/sections/auto-assign.ts measures).
+ * document is rewritten. After the pass the run announces its assignments as
+ * `portfolio.loans.added` batch events (shared/contracts/portfolios.ts), 1,500 loans each, and
+ * writes each portfolio's first dates once, folded in memory. On the embedded server every
+ * non-_id query scans the collection, so one pass beats a query per portfolio
+ * (bench/sections/auto-assign.ts measures both).
  *
  * Idempotent per business date: a completed run answers its stored result; a run that died
  * part-way is resumed (loans it claimed are no longer unassigned; a recovery pass finishes their
@@ -41,7 +42,7 @@ export interface AutoAssignResult {
   assigned: number;
   by_portfolio: Record<string, number>;
   duration_ms: number;
-  /** Where the time went: reading and evaluating, claims, history writes, outbox. */
+  /** Where the time went: reading and matching, claims, history records, events, first dates. */
   phases_ms?: Phases;
   repeated?: boolean;
 }
