@@ -54,10 +54,18 @@ const viewOfStored = (m: Record<string, any>) => m as CriteriaView;
 
 /** Open portfolios with criteria, in assignment order: priority, then age. */
 async function candidatePortfolios(portfolios: Model<any>) {
-  const docs = await portfolios.find({ status: "open", criteria: { $ne: null } }, { criteria: 1, priority: 1, created_at: 1 }).lean();
+  const docs = await portfolios.find({ status: "open", criteria: { $ne: null } }, { criteria: 1, priority: 1, created_at: 1, program_id: 1 }).lean();
   return (docs as any[])
     .sort((a, b) => (a.priority ?? 100) - (b.priority ?? 100) || +new Date(a.created_at) - +new Date(b.created_at) || String(a._id).localeCompare(String(b._id)))
-    .map((d) => ({ id: String(d._id), criteria: d.criteria as Criteria, match: compileCriteria(d.criteria as Criteria) as CompiledCriteria }));
+    .map((d) => {
+      const criteria = scopedCriteria(d.criteria as Criteria, d.program_id ?? null);
+      return { id: String(d._id), criteria, match: compileCriteria(criteria) as CompiledCriteria };
+    });
+}
+
+/** Seed 000: a portfolio with a program takes that program's loans only. */
+export function scopedCriteria(criteria: Criteria, programId: string | null): Criteria {
+  return programId ? { all: [{ field: "program_id", op: "eq", value: programId }, criteria] } : criteria;
 }
 
 export async function runAutoAssign(deps: AutoAssignDeps, businessDate: string): Promise<AutoAssignResult> {
