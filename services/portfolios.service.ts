@@ -1,7 +1,7 @@
 /**
  * portfolios — portfolios, memberships, sales (seeds 000 and 004, DESIGN.md §5, §8, §9).
  *
- * Collections: portfolios, portfolio_loans (its own projection of loans + membership history),
+ * Collections: portfolios, portfolio_loans (its own projection of loans, fed by their events),
  *              loan_claims (which portfolio holds a loan), portfolio_memberships (every add and
  *              remove with its dates), auto_assign_runs (services/portfolios/models.ts).
  * Events in:   loan.> (durable: the loan projection and the first dates),
