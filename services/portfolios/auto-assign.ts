@@ -108,7 +108,7 @@ export async function runAutoAssign(deps: AutoAssignDeps, businessDate: string):
     if (chunk.length) assignedRows.push(...(await writeChunk(deps, businessDate, chunk, phases)));
   }
   const eventsFrom = Date.now();
-  for (let i = 0; i < assignedRows.length; i += BATCH_EVENT_SIZE) await announce(deps, businessDate, assignedRows.slice(i, i + BATCH_EVENT_SIZE), added, counts);
+  await announce(deps, businessDate, assignedRows, added, counts);
   phases.events += Date.now() - eventsFrom;
 
   const datesFrom = Date.now();
@@ -171,14 +171,20 @@ function writeErrorsOf(err: unknown): { code?: number; index: number }[] {
   return (Array.isArray(w) ? w : w ? [w] : []) as { code?: number; index: number }[];
 }
 
-/** One `portfolio.loans.added` batch event for the rows, and the rows counted and dated per portfolio. */
+/**
+ * The rows as `portfolio.loans.added` batch events (BATCH_EVENT_SIZE loans each), written to the
+ * outbox in one call, and the rows counted and dated per portfolio.
+ */
 async function announce(deps: AutoAssignDeps, date: string, rows: { m: Membership; dates: Partial<FirstDates> }[], added: Map<string, FirstDates[]>, counts: Record<string, number>) {
-  if (!rows.length) return;
   const occurred_at = new Date().toISOString();
-  const memberships = rows.map((r) => membershipEvent("added", r.m, date, null).payload);
-  const id = `${PortfolioEvents.loansAdded}:${date}:${rows[0].m._id}:${rows.length}`;
-  const batch: PortfolioMembershipBatchEvent = { event_id: id, business_date: date, source: "auto_assign", memberships, occurred_at };
-  await deps.publishMany([{ subject: PortfolioEvents.loansAdded, id, payload: batch }]);
+  const events = [];
+  for (let i = 0; i < rows.length; i += BATCH_EVENT_SIZE) {
+    const part = rows.slice(i, i + BATCH_EVENT_SIZE);
+    const id = `${PortfolioEvents.loansAdded}:${date}:${part[0].m._id}:${part.length}`;
+    const batch: PortfolioMembershipBatchEvent = { event_id: id, business_date: date, source: "auto_assign", memberships: part.map((r) => membershipEvent("added", r.m, date, null).payload), occurred_at };
+    events.push({ subject: PortfolioEvents.loansAdded, id, payload: batch });
+  }
+  if (events.length) await deps.publishMany(events);
   for (const { m, dates } of rows) {
     counts[m.portfolio_id] = (counts[m.portfolio_id] ?? 0) + 1;
     const list = added.get(m.portfolio_id) ?? [];
