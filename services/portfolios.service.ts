@@ -1,13 +1,14 @@
 /**
  * portfolios — portfolios, memberships, sales (seeds 000 and 004, DESIGN.md §5, §8, §9).
  *
- * Collections: portfolios, portfolio_loans (its own projection of loans + membership history),
+ * Collections: portfolios, portfolio_loans (its own projection of loans, fed by their events),
  *              loan_claims (which portfolio holds a loan), portfolio_memberships (every add and
  *              remove with its dates), auto_assign_runs (services/portfolios/models.ts).
  * Events in:   loan.> (durable: the loan projection and the first dates),
  *              scheduler.tick.auto_assign (durable: the daily auto-assign).
- * Events out:  portfolio.loan.added, portfolio.loan.removed, portfolio.sold, portfolio.changed
- *              (durable; shared/contracts/portfolios.ts).
+ * Events out:  portfolio.loan.added, portfolio.loans.added (the auto-assign's batches),
+ *              portfolio.loan.removed, portfolio.sold, portfolio.changed (durable;
+ *              shared/contracts/portfolios.ts).
  * Calls:       investors.exists (a sale's buyer).
  *
  * Investors (role `investor`) see the portfolios they bought, and their loans, in full; every
@@ -55,10 +56,9 @@ const PortfoliosService: TypedServiceSchema<Vars, Methods> = {
   mixins: [
     MongoMixin(collections),
     DurableEventsMixin({
-      // The daily auto-assign writes an event per assigned loan: relay them in big batches and
-      // keep published records an hour, not a week (on the embedded server every relay query
-      // scans the whole outbox, published records included). Consumers dedupe by event id.
-      outbox: { batchSize: 2000, retentionMs: 3600_000 },
+      // Keep published records an hour, not a week: on the embedded server every relay query
+      // scans the whole outbox, published records included. Consumers dedupe by event id.
+      outbox: { retentionMs: 3600_000 },
       subscriptions: {
         [LOAN_EVENTS_FILTER]: "onLoanEvent",
         [SchedulerEvents.tick("auto_assign")]: { handler: "onAutoAssignTick", ackWaitMs: 600_000 },

@@ -83,7 +83,8 @@ async function main() {
     // Floor: the raw driver streaming the same unassigned active loans.
     t = process.hrtime.bigint();
     let raw = 0;
-    for await (const _doc of loans.find({ "m.status": "active" }, { batchSize: 5000 })) raw++;
+    const jobFields = { m: 1, membership_end: 1, first_transaction_date: 1, first_cash_flow_date: 1 };
+    for await (const _doc of loans.find({ "m.status": "active" }, { batchSize: 5000, projection: jobFields })) raw++;
     const rawS = secondsSince(t);
 
     // The road not taken: one query per portfolio (ids only), each a full scan on this server.
@@ -112,10 +113,10 @@ async function main() {
     console.log(`seeded the projection in ${fmt(seedS)} s`);
     const rows: [string, string, string][] = [
       ["work", "seconds", "loans/s"],
-      ["raw driver: stream the active loans (floor)", fmt(rawS, 2), fmt(raw / rawS, 0)],
+      ["raw driver: stream the active loans, the job's fields (floor)", fmt(rawS, 2), fmt(raw / rawS, 0)],
       [`one query per portfolio (ids only, ${PORTFOLIOS} scans; not used)`, fmt(perPortfolioS, 2), fmt(LOANS / perPortfolioS, 0)],
       [`portfolios.autoAssign: ${result.scanned.toLocaleString("en-US")} candidates, ${result.assigned.toLocaleString("en-US")} assigned`, fmt(jobS, 2), fmt(LOANS / jobS, 0)],
-      ["  then: relay publishes its portfolio.loan.added events", fmt(drainS, 2), fmt(result.assigned / Math.max(drainS, 1e-9), 0)],
+      ["  then: relay publishes its portfolio.loans.added batch events", fmt(drainS, 2), fmt(result.assigned / Math.max(drainS, 1e-9), 0)],
     ];
     const w = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c].length)));
     for (const [i, r] of rows.entries()) {

@@ -6,17 +6,19 @@
  * every portfolio's criteria (criteriaToMongo), the claimed ones skipped, and each loan is
  * evaluated in memory against the compiled criteria in portfolio order (the first match wins).
  * Writes are inserts of small documents, a chunk at a time: the claims (a loan a static add took
- * meanwhile fails on the unique key and is skipped), the history records and the outbox events;
- * no projection document is rewritten. The portfolios' first dates are folded in memory and
- * written once per portfolio at the end. On the embedded server every non-_id query scans the
- * collection, so one pass beats a query per portfolio (bench/sections/auto-assign.ts measures).
+ * meanwhile fails on the unique key and is skipped) and the history records; no projection
+ * document is rewritten. After the pass the run announces its assignments as
+ * `portfolio.loans.added` batch events (shared/contracts/portfolios.ts), 1,500 loans each, and
+ * writes each portfolio's first dates once, folded in memory. On the embedded server every
+ * non-_id query scans the collection, so one pass beats a query per portfolio
+ * (bench/sections/auto-assign.ts measures both).
  *
  * Idempotent per business date: a completed run answers its stored result; a run that died
  * part-way is resumed (loans it claimed are no longer unassigned; a recovery pass finishes their
  * history and re-announces their events and dates, all keyed so that repeating changes nothing).
  */
 import type { Model } from "mongoose";
-import { PortfolioEvents } from "../../shared/contracts/portfolios";
+import { PortfolioEvents, type PortfolioMembershipBatchEvent } from "../../shared/contracts/portfolios";
 import { compileCriteria, criteriaToMongo, type CompiledCriteria, type Criteria, type CriteriaView } from "../../shared/portfolios/criteria";
 import type { FirstDates } from "../../shared/finance/portfolio/firstDates";
 import { applyLoansAdded } from "./first-dates";
@@ -40,7 +42,7 @@ export interface AutoAssignResult {
   assigned: number;
   by_portfolio: Record<string, number>;
   duration_ms: number;
-  /** Where the time went: reading and evaluating, claims, history writes, outbox. */
+  /** Where the time went: reading and matching, claims, history records, events, first dates. */
   phases_ms?: Phases;
   repeated?: boolean;
 }
@@ -52,10 +54,18 @@ const viewOfStored = (m: Record<string, any>) => m as CriteriaView;
 
 /** Open portfolios with criteria, in assignment order: priority, then age. */
 async function candidatePortfolios(portfolios: Model<any>) {
-  const docs = await portfolios.find({ status: "open", criteria: { $ne: null } }, { criteria: 1, priority: 1, created_at: 1 }).lean();
+  const docs = await portfolios.find({ status: "open", criteria: { $ne: null } }, { criteria: 1, priority: 1, created_at: 1, program_id: 1 }).lean();
   return (docs as any[])
     .sort((a, b) => (a.priority ?? 100) - (b.priority ?? 100) || +new Date(a.created_at) - +new Date(b.created_at) || String(a._id).localeCompare(String(b._id)))
-    .map((d) => ({ id: String(d._id), criteria: d.criteria as Criteria, match: compileCriteria(d.criteria as Criteria) as CompiledCriteria }));
+    .map((d) => {
+      const criteria = scopedCriteria(d.criteria as Criteria, d.program_id ?? null);
+      return { id: String(d._id), criteria, match: compileCriteria(criteria) as CompiledCriteria };
+    });
+}
+
+/** Seed 000: a portfolio with a program takes that program's loans only. */
+export function scopedCriteria(criteria: Criteria, programId: string | null): Criteria {
+  return programId ? { all: [{ field: "program_id", op: "eq", value: programId }, criteria] } : criteria;
 }
 
 export async function runAutoAssign(deps: AutoAssignDeps, businessDate: string): Promise<AutoAssignResult> {
@@ -70,6 +80,7 @@ export async function runAutoAssign(deps: AutoAssignDeps, businessDate: string):
   if (done) await recoverInterruptedRun(deps, businessDate, added, counts, phases);
 
   const candidates = await candidatePortfolios(deps.portfolios);
+  const assignedRows: AssignedRow[] = [];
   let scanned = 0;
   if (candidates.length) {
     const claimed = new Set((await deps.claims.collection.find({}, { projection: { _id: 1 } }).toArray()).map((c: any) => c._id as string));
@@ -88,14 +99,17 @@ export async function runAutoAssign(deps: AutoAssignDeps, businessDate: string):
       chunk.push({ doc, portfolioId: hit.id });
       if (chunk.length >= chunkSize) {
         phases.read_and_match += Date.now() - readFrom;
-        await writeChunk(deps, businessDate, chunk, added, counts, phases);
+        assignedRows.push(...(await writeChunk(deps, businessDate, chunk, phases)));
         chunk = [];
         readFrom = Date.now();
       }
     }
     phases.read_and_match += Date.now() - readFrom;
-    if (chunk.length) await writeChunk(deps, businessDate, chunk, added, counts, phases);
+    if (chunk.length) assignedRows.push(...(await writeChunk(deps, businessDate, chunk, phases)));
   }
+  const eventsFrom = Date.now();
+  await announce(deps, businessDate, assignedRows, added, counts);
+  phases.events += Date.now() - eventsFrom;
 
   const datesFrom = Date.now();
   for (const [portfolioId, loans] of added) await applyLoansAdded(deps.portfolios, portfolioId, loans);
@@ -111,7 +125,13 @@ function resultOf(run: any): Omit<AutoAssignResult, "repeated"> {
   return { business_date: run._id, status: "completed", scanned: run.scanned ?? 0, assigned: run.assigned ?? 0, by_portfolio: run.by_portfolio ?? {}, duration_ms: run.duration_ms ?? 0 };
 }
 
-async function writeChunk(deps: AutoAssignDeps, date: string, chunk: { doc: any; portfolioId: string }[], added: Map<string, FirstDates[]>, counts: Record<string, number>, phases: Phases) {
+type AssignedRow = { m: Membership; dates: FirstDates };
+
+/** Loans per `portfolio.loans.added` event: about 330 bytes each keeps one well under JetStream's 1 MB. */
+const BATCH_EVENT_SIZE = 1500;
+
+/** Claims and history records for one chunk; returns the loans this run won. */
+async function writeChunk(deps: AutoAssignDeps, date: string, chunk: { doc: any; portfolioId: string }[], phases: Phases): Promise<AssignedRow[]> {
   let t = Date.now();
   const rows = chunk.map(({ doc, portfolioId }) => ({ doc, m: { _id: membershipId(doc._id, date, portfolioId, "auto"), loan_id: doc._id as string, portfolio_id: portfolioId, added_on: date, removed_on: null, source: "auto_assign" as const, removed_by: null } }));
   // Claim first: a loan a static add took meanwhile fails on the unique key and is skipped.
@@ -124,13 +144,10 @@ async function writeChunk(deps: AutoAssignDeps, date: string, chunk: { doc: any;
   }
   const won = rows.filter((_, i) => !lost.has(i));
   phases.claims += Date.now() - t;
-  if (!won.length) return;
   t = Date.now();
   await insertIgnoringDuplicates(deps.memberships, won.map((r) => r.m));
   phases.history += Date.now() - t;
-  t = Date.now();
-  await announce(deps, date, won.map((r) => ({ m: r.m, dates: r.doc })), added, counts);
-  phases.events += Date.now() - t;
+  return won.map((r) => ({ m: r.m, dates: { first_transaction_date: r.doc.first_transaction_date ?? null, first_cash_flow_date: r.doc.first_cash_flow_date ?? null } }));
 }
 
 /** The indexes of a bulk insert's duplicate-key failures; anything else is rethrown. */
@@ -154,12 +171,20 @@ function writeErrorsOf(err: unknown): { code?: number; index: number }[] {
   return (Array.isArray(w) ? w : w ? [w] : []) as { code?: number; index: number }[];
 }
 
-async function announce(deps: AutoAssignDeps, date: string, rows: { m: Membership; dates: any }[], added: Map<string, FirstDates[]>, counts: Record<string, number>) {
-  const events = rows.map((r) => {
-    const ev = membershipEvent("added", r.m, date, null);
-    return { subject: PortfolioEvents.loanAdded, id: ev.id, payload: ev.payload };
-  });
-  await deps.publishMany(events);
+/**
+ * The rows as `portfolio.loans.added` batch events (BATCH_EVENT_SIZE loans each), written to the
+ * outbox in one call, and the rows counted and dated per portfolio.
+ */
+async function announce(deps: AutoAssignDeps, date: string, rows: { m: Membership; dates: Partial<FirstDates> }[], added: Map<string, FirstDates[]>, counts: Record<string, number>) {
+  const occurred_at = new Date().toISOString();
+  const events = [];
+  for (let i = 0; i < rows.length; i += BATCH_EVENT_SIZE) {
+    const part = rows.slice(i, i + BATCH_EVENT_SIZE);
+    const id = `${PortfolioEvents.loansAdded}:${date}:${part[0].m._id}:${part.length}`;
+    const batch: PortfolioMembershipBatchEvent = { event_id: id, business_date: date, source: "auto_assign", memberships: part.map((r) => membershipEvent("added", r.m, date, null).payload), occurred_at };
+    events.push({ subject: PortfolioEvents.loansAdded, id, payload: batch });
+  }
+  if (events.length) await deps.publishMany(events);
   for (const { m, dates } of rows) {
     counts[m.portfolio_id] = (counts[m.portfolio_id] ?? 0) + 1;
     const list = added.get(m.portfolio_id) ?? [];
@@ -175,8 +200,8 @@ async function announce(deps: AutoAssignDeps, date: string, rows: { m: Membershi
 async function recoverInterruptedRun(deps: AutoAssignDeps, date: string, added: Map<string, FirstDates[]>, counts: Record<string, number>, phases: Phases) {
   const t = Date.now();
   const claims: any[] = await deps.claims.collection.find({ since: date, source: "auto_assign" }).toArray();
-  for (let i = 0; i < claims.length; i += 2000) {
-    const part = claims.slice(i, i + 2000);
+  for (let i = 0; i < claims.length; i += BATCH_EVENT_SIZE) {
+    const part = claims.slice(i, i + BATCH_EVENT_SIZE);
     const docs: any[] = await deps.loans.collection.find({ _id: { $in: part.map((c) => c._id) } }, { projection: { first_transaction_date: 1, first_cash_flow_date: 1 } }).toArray();
     const byId = new Map(docs.map((d) => [d._id, d]));
     const rows = part.map((c) => ({ m: { _id: c.membership_id, loan_id: c._id, portfolio_id: c.portfolio_id, added_on: date, removed_on: null, source: "auto_assign" as const, removed_by: null }, dates: byId.get(c._id) ?? {} }));

@@ -7,8 +7,11 @@
  * write). A concurrent writer (another instance handling the same loan) is caught by the write's
  * before-image: if its `prev` is not the one we computed from, we wrote over someone's result,
  * so we apply our event again on top of that before-image and write again. `applyLoanEvent` is
- * idempotent, so the loop converges on both events applied. The step is queued on the loan's document in the same write (`pending_dates`),
- * so a crash between the two writes is finished by the redelivery, never lost.
+ * idempotent, so the loop converges on both events applied.
+ *
+ * The first-date step of a ledger change is queued on the loan's document in the same write
+ * (`pending_dates`) and cleared after it ran, so a crash between the two writes is finished by
+ * the redelivery (or the loan's next event), never lost.
  */
 import type { Model } from "mongoose";
 import { LoanEvents, type LoanCloseBatchEvent } from "../../shared/contracts/loans";

@@ -13,7 +13,7 @@
  * event: all keyed by the membership id) and answers again.
  */
 import type { Model } from "mongoose";
-import { ConflictError, NotFoundError, BadRequestError } from "../../shared/errors";
+import { BadRequestError, BusinessRuleError, ConflictError, NotFoundError } from "../../shared/errors";
 import { isDuplicateKey } from "../../shared/db/crud";
 import { PortfolioEvents, type PortfolioMembershipEvent } from "../../shared/contracts/portfolios";
 import { applyDatesChange } from "./first-dates";
@@ -61,8 +61,12 @@ const loanDates = (doc: any) => ({ first_transaction_date: doc.first_transaction
 export async function addLoan(deps: MembershipDeps, portfolio: any, loanId: string, date: string) {
   const portfolioId = String(portfolio._id);
   requireOpen(portfolio);
-  const doc: any = await deps.loans.findById(loanId, { first_transaction_date: 1, first_cash_flow_date: 1, membership_end: 1 }).lean();
+  const doc: any = await deps.loans.findById(loanId, { first_transaction_date: 1, first_cash_flow_date: 1, membership_end: 1, "attributes.program_id": 1 }).lean();
   if (!doc) throw new NotFoundError("loan", loanId);
+  if (portfolio.program_id && doc.attributes?.program_id !== portfolio.program_id) {
+    // Seed 000: a portfolio with a program is scoped to that program's loans.
+    throw new BusinessRuleError(`loan ${loanId} is of program ${doc.attributes?.program_id}; portfolio ${portfolioId} holds program ${portfolio.program_id}'s loans only`, "program_scope", { loan_id: loanId });
+  }
   let claim: any = await deps.claims.findById(loanId).lean();
   if (claim && claim.portfolio_id !== portfolioId) {
     throw new ConflictError(`loan ${loanId} already belongs to portfolio ${claim.portfolio_id}`, { loan_id: loanId, portfolio_id: claim.portfolio_id });

@@ -4,8 +4,16 @@
  * ownership, so they are durable (JetStream, outbox); handlers are idempotent by `event_id`.
  */
 export const PortfolioEvents = {
-  /** A loan joined a portfolio (static add or the daily auto-assign). */
+  /** A loan joined a portfolio through the API (static add). */
   loanAdded: "portfolio.loan.added",
+  /**
+   * Loans joined portfolios in the daily auto-assign: PortfolioMembershipBatchEvent, up to a few
+   * thousand `portfolio.loan.added` payloads in one event (a run assigns tens of thousands of
+   * loans; one durable event each would cost the outbox, the stream and every consumer a write
+   * per loan). A consumer handles each entry as it handles `portfolio.loan.added`, deduping by
+   * the entry's own `event_id` (a recovered run may regroup entries into other batches).
+   */
+  loansAdded: "portfolio.loans.added",
   /** A loan left a portfolio. */
   loanRemoved: "portfolio.loan.removed",
   /** A portfolio was sold to an investor (final). */
@@ -30,6 +38,15 @@ export interface PortfolioMembershipEvent {
   source: "static" | "auto_assign";
   occurred_at: string;
   actor: string | null;
+}
+
+export interface PortfolioMembershipBatchEvent {
+  event_id: string;
+  business_date: string;
+  source: "auto_assign";
+  /** Each exactly the payload `portfolio.loan.added` would carry for that loan. */
+  memberships: PortfolioMembershipEvent[];
+  occurred_at: string;
 }
 
 export interface PortfolioSoldEvent {

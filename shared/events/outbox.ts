@@ -109,9 +109,10 @@ export async function enqueueOutboxMany(model: Model<OutboxRecord>, events: read
     const res = await model.collection.insertMany(docs as any[], { ordered: false });
     return res.insertedCount;
   } catch (err) {
-    const e = err as { writeErrors?: { code?: number }[] | { code?: number }; insertedCount?: number; result?: { insertedCount?: number } };
+    const e = err as { writeErrors?: { code?: number }[] | { code?: number } };
     const writeErrors = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
-    if (writeErrors.length && writeErrors.every((w) => w.code === 11000)) return e.insertedCount ?? e.result?.insertedCount ?? docs.length - writeErrors.length;
+    // Counted from the failures: the embedded server's reply overstates insertedCount.
+    if (writeErrors.length && writeErrors.every((w) => w.code === 11000)) return docs.length - writeErrors.length;
     throw err;
   }
 }

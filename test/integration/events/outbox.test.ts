@@ -8,7 +8,7 @@ import mongoose, { type Connection } from "mongoose";
 import type { DeliveredEvent, DurableBus, DurableEvent } from "../../../shared/events/bus";
 import { handleOnce, processedEventsModel } from "../../../shared/events/idempotency";
 import { JetStreamBus } from "../../../shared/events/jetstream-bus";
-import { enqueueOutbox, outboxModel, OutboxRelay } from "../../../shared/events/outbox";
+import { enqueueOutbox, enqueueOutboxMany, outboxModel, OutboxRelay } from "../../../shared/events/outbox";
 import { quietLogger, waitFor } from "../../support/events/wait";
 import { startTestMongo, uniqueDbUrl, type RunningMongo } from "../../support/mongo";
 import { startNats, type RunningNats } from "../../support/nats";
@@ -58,6 +58,20 @@ describe("outbox relay and idempotent consumption", () => {
     expect(await enqueueOutbox(model, { id: "pay-1", subject, payload: { amount: "10.00" } })).toBe(false);
     expect(await model.countDocuments({ _id: "pay-1" })).toBe(1);
     await expect(enqueueOutbox(model, { id: "bad", subject: "loan.*", payload: null })).rejects.toThrow(/invalid event subject/);
+  });
+
+  it("writes a batch at once, skipping ids already written, and relays it in order", async () => {
+    const got = await collect("batch");
+    const model = outboxModel(conn);
+    const ev = (i: number) => ({ id: `batch-${n}-${i}`, subject, payload: { i } });
+    expect(await enqueueOutboxMany(model, [ev(0), ev(1), ev(2)])).toBe(3);
+    expect(await enqueueOutboxMany(model, [ev(1), ev(3), ev(2), ev(4)])).toBe(2);
+    expect(await enqueueOutboxMany(model, [])).toBe(0);
+    await expect(enqueueOutboxMany(model, [ev(5), { id: "bad", subject: "loan.>", payload: null }])).rejects.toThrow(/invalid event subject/);
+    expect(await model.countDocuments({})).toBe(5);
+    await relay().kick();
+    await waitFor(() => got.length === 5, "the batch");
+    expect(got.map((m) => m.id)).toEqual([0, 1, 2, 3, 4].map((i) => ev(i).id));
   });
 
   it("publishes in creation order and marks records published", async () => {

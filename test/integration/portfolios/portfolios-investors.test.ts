@@ -236,6 +236,17 @@ describe("membership, as-of answers and first dates", () => {
     expect(await getP(pid)).toMatchObject({ first_transaction_date: "2026-01-25", first_cash_flow_date: "2026-01-25" });
   });
 
+  it("keeps a program-scoped portfolio to its program's loans (422 otherwise)", async () => {
+    const program = new Types.ObjectId().toHexString();
+    const scoped = (await api("POST", "/api/v1/portfolios", { token: T.servicer, body: portfolioBody({ user_code: "manual:scoped", name: "Scoped", program_id: program }) })).body.id;
+    const other = await api("POST", `/api/v1/portfolios/${scoped}/loans`, { token: T.servicer, body: { loan_id: loanB, effective_date: "2026-02-02" } });
+    expect(other.status).toBe(422);
+    expect(other.body.error.data.rule).toBe("program_scope");
+    const own = await newLoan({ disbursed: "2026-01-21", attrs: { program_id: program } });
+    await projected(own, 2);
+    expect((await api("POST", `/api/v1/portfolios/${scoped}/loans`, { token: T.servicer, body: { loan_id: own, effective_date: "2026-02-02" } })).status).toBe(201);
+  });
+
   it("answers membership as of any past date: add, remove, re-add", async () => {
     const r1 = await api("DELETE", `/api/v1/portfolios/${pid}/loans/${loanA}?effective_date=2026-03-01`, { token: T.servicer });
     expect(r1.status).toBe(200);
@@ -261,11 +272,14 @@ describe("auto-assign", () => {
   let high: string;
   let low: string;
   let later: string;
+  let scoped: string;
   const loans: Record<string, string> = {};
 
   beforeAll(async () => {
-    const mk = async (code: string, priority: number, criteria: unknown) =>
-      (await api("POST", "/api/v1/portfolios", { token: T.servicer, body: portfolioBody({ user_code: code, name: code, priority, criteria }) })).body.id;
+    const mk = async (code: string, priority: number, criteria: unknown, more: Record<string, unknown> = {}) =>
+      (await api("POST", "/api/v1/portfolios", { token: T.servicer, body: portfolioBody({ user_code: code, name: code, priority, criteria, ...more }) })).body.id;
+    // First in line and matching every active loan, but scoped to a program none of them has.
+    scoped = await mk("auto:scoped", 1, { field: "status", op: "eq", value: "active" }, { program_id: new Types.ObjectId().toHexString() });
     // Same priority as `high` but created later: `high` wins a loan both match.
     high = await mk("auto:high", 10, { all: [{ field: "program_type", op: "eq", value: "installment" }, { field: "balance", op: "gte", value: "5000.00" }] });
     later = await mk("auto:later", 10, { field: "program_type", op: "eq", value: "installment" });
@@ -285,6 +299,7 @@ describe("auto-assign", () => {
     await eventually(async () => (await memberOf(high)).includes(loans.big), 20_000);
     const [h, l8, lo] = [await memberOf(high), await memberOf(later), await memberOf(low)];
     expect(l8).toEqual([loans.small]);
+    expect(await memberOf(scoped)).toEqual([]);
     expect(lo).toEqual([loans.lease]);
     for (const unmatched of [loans.none, loans.late]) expect([...h, ...l8, ...lo]).not.toContain(unmatched);
     const again: any = await pf.call("portfolios.autoAssign", { business_date: "2026-05-01" });
@@ -293,7 +308,10 @@ describe("auto-assign", () => {
     const items = (await api("GET", `/api/v1/portfolios/${low}/loans?as_of=2026-05-01`, { token: T.admin })).body.items;
     expect(items.map((l: any) => [l.loan_id, l.source])).toEqual([[loans.lease, "auto_assign"]]);
     expect(await pf.call("portfolios.autoAssign", { business_date: "2026-05-02" })).toMatchObject({ assigned: 0 });
-    await eventually(() => seen.filter((e) => e.subject === "portfolio.loan.added" && (e.payload as any).source === "auto_assign").length === again.assigned);
+    // One batch event carries the run's assignments, each entry a portfolio.loan.added payload.
+    const entries = () => seen.filter((e) => e.subject === "portfolio.loans.added").flatMap((e) => (e.payload as any).memberships);
+    await eventually(() => entries().length === again.assigned);
+    expect(entries().find((m: any) => m.loan_id === loans.big)).toMatchObject({ portfolio_id: high, effective_date: "2026-05-01", source: "auto_assign", event_id: expect.stringContaining(loans.big) });
   });
 });
 
