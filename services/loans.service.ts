@@ -7,7 +7,8 @@
  *              loan_modifications, loan_promotions, loan_statements (services/loans/models.ts).
  * Events out:  loan.* (durable; shared/contracts/loans.ts), each with the loan's attributes,
  *              position and version.
- * Events in:   portfolio.loan.added|removed, portfolio.sold, investor.assignment.created (durable)
+ * Events in:   portfolio.loan.added|removed, portfolio.loans.added (auto-assign batches), portfolio.sold,
+ *              investor.assignment.created (durable)
  *              → the loan's portfolio_id / investor_id.
  * Calls:       programs.resolveProduct, programs.getPromotion (origination), rates.rateOn (pricing).
  *
@@ -27,7 +28,9 @@ import { DurableEventsMixin, type DurableEventsVars } from "../shared/events/dur
 import type { DeliveredEvent } from "../shared/events/bus";
 import { LoanEvents } from "../shared/contracts/loans";
 import type { EffectiveProductConfig } from "../shared/contracts/programs";
-import { InvestorEvents, PortfolioEvents } from "../shared/contracts/portfolios";
+import {
+  InvestorEvents, PortfolioEvents, type InvestorAssignmentEvent, type PortfolioMembershipBatchEvent, type PortfolioMembershipEvent, type PortfolioSoldEvent,
+} from "../shared/contracts/portfolios";
 import { FinanceInputError, FinanceRuleError, calculatePayoff, generateSchedule, leaseBuyoutQuote, projectRemainingSchedule } from "../shared/finance";
 import { needsIndexRate, originationErrors, partitionOf, variableRateAt, type CreateLoanRequest } from "../shared/loans/origination";
 import { accrualTrail } from "../shared/loans/accrual-trail";
@@ -72,6 +75,7 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
     DurableEventsMixin({
       subscriptions: {
         [PortfolioEvents.loanAdded]: "onPortfolioLoanAdded",
+        [PortfolioEvents.loansAdded]: "onPortfolioLoansAdded",
         [PortfolioEvents.loanRemoved]: "onPortfolioLoanRemoved",
         [PortfolioEvents.sold]: "onPortfolioSold",
         [InvestorEvents.assignmentCreated]: "onInvestorAssignment",
@@ -584,25 +588,49 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
 
     // ── ownership from the portfolios and investors services (DESIGN.md §9) ─────────────────
     async onPortfolioLoanAdded(this: Self, e: DeliveredEvent) {
-      const p = e.payload as { loan_id: string; portfolio_id: string };
-      await this.setOwnership(p.loan_id, { portfolio_id: p.portfolio_id });
+      const p = e.payload as PortfolioMembershipEvent;
+      await this.setOwnership([{ loan_id: p.loan_id, set: { portfolio_id: p.portfolio_id } }]);
+    },
+    /** The daily auto-assign's memberships, a batch per event. */
+    async onPortfolioLoansAdded(this: Self, e: DeliveredEvent) {
+      const p = e.payload as PortfolioMembershipBatchEvent;
+      await this.setOwnership(p.memberships.map((m) => ({ loan_id: m.loan_id, set: { portfolio_id: m.portfolio_id } })));
     },
     async onPortfolioLoanRemoved(this: Self, e: DeliveredEvent) {
-      const p = e.payload as { loan_id: string; portfolio_id: string };
-      await this.setOwnership(p.loan_id, { portfolio_id: null }, { portfolio_id: p.portfolio_id });
+      const p = e.payload as PortfolioMembershipEvent;
+      await this.setOwnership([{ loan_id: p.loan_id, set: { portfolio_id: null }, onlyIf: { portfolio_id: p.portfolio_id } }]);
     },
     async onPortfolioSold(this: Self, e: DeliveredEvent) {
-      const p = e.payload as { investor_id: string; assignments: { loan_id: string }[] };
-      for (const a of p.assignments) await this.setOwnership(a.loan_id, { investor_id: p.investor_id });
+      const p = e.payload as PortfolioSoldEvent;
+      await this.setOwnership(p.assignments.map((a) => ({ loan_id: a.loan_id, set: { investor_id: p.investor_id } })));
     },
     async onInvestorAssignment(this: Self, e: DeliveredEvent) {
-      const p = e.payload as { loan_id: string; investor_id: string };
-      await this.setOwnership(p.loan_id, { investor_id: p.investor_id });
+      const p = e.payload as InvestorAssignmentEvent;
+      await this.setOwnership([{ loan_id: p.loan_id, set: { investor_id: p.investor_id } }]);
     },
-    async setOwnership(this: Self, loanId: string, set: Record<string, unknown>, onlyIf: Record<string, unknown> = {}) {
-      if (!Types.ObjectId.isValid(loanId)) return;
-      // The version moves so a money mutation computed on the old document recomputes.
-      await this.models.loans.updateOne({ _id: loanId, ...onlyIf }, { $set: { ...set, ...Object.fromEntries(Object.entries(set).map(([k, v]) => [`position.${k}`, v])) }, $inc: { version: 1 } });
+    /**
+     * Records who holds loans. Each loan is written by `{ _id, version }` (a lookup on the unique
+     * index of that pair) and its version moves, so a money mutation computed on the old document
+     * recomputes; a loan that moved meanwhile is read and written again.
+     */
+    async setOwnership(this: Self, changes: { loan_id: string; set: Record<string, unknown>; onlyIf?: Record<string, unknown> }[]) {
+      let todo = changes.filter((c) => Types.ObjectId.isValid(c.loan_id));
+      for (let round = 0; todo.length && round < 10; round++) {
+        const docs = await this.models.loans.find({ _id: { $in: todo.map((c) => c.loan_id) } }, { version: 1, portfolio_id: 1, investor_id: 1 }).lean();
+        const byId = new Map(docs.map((d: any) => [String(d._id), d]));
+        const ops = todo.flatMap((c) => {
+          const d: any = byId.get(c.loan_id);
+          if (!d || Object.entries(c.onlyIf ?? {}).some(([k, v]) => d[k] !== v)) return [];
+          const set = { ...c.set, ...Object.fromEntries(Object.entries(c.set).map(([k, v]) => [`position.${k}`, v])) };
+          return [{ c, op: { updateOne: { filter: { _id: d._id, version: d.version }, update: { $set: { ...set, version: d.version + 1 } } } } }];
+        });
+        if (!ops.length) return;
+        const res = await this.models.loans.bulkWrite(ops.map((o) => o.op) as any, { ordered: false });
+        if (res.matchedCount === ops.length) return;
+        const after = await this.models.loans.find({ _id: { $in: ops.map((o) => o.c.loan_id) } }, { portfolio_id: 1, investor_id: 1 }).lean();
+        const now = new Map(after.map((d: any) => [String(d._id), d]));
+        todo = ops.map((o) => o.c).filter((c) => Object.entries(c.set).some(([k, v]) => (now.get(c.loan_id) as any)?.[k] !== v));
+      }
     },
   },
 
@@ -657,10 +685,11 @@ interface Methods {
   opContext(ctx: Ctx): OpContext;
   today(): string;
   onPortfolioLoanAdded(e: DeliveredEvent): Promise<void>;
+  onPortfolioLoansAdded(e: DeliveredEvent): Promise<void>;
   onPortfolioLoanRemoved(e: DeliveredEvent): Promise<void>;
   onPortfolioSold(e: DeliveredEvent): Promise<void>;
   onInvestorAssignment(e: DeliveredEvent): Promise<void>;
-  setOwnership(loanId: string, set: Record<string, unknown>, onlyIf?: Record<string, unknown>): Promise<void>;
+  setOwnership(changes: { loan_id: string; set: Record<string, unknown>; onlyIf?: Record<string, unknown> }[]): Promise<void>;
 }
 
 /** `<loan><sep><n>` for n = 1..count: the ids of a loan's ledger (or statements, modifications). */

@@ -293,7 +293,14 @@ export class LoanStore {
       await insertAll(m.loan_idempotency, [{ _id: `${loanId}:${pending.idempotency.key}`, loan_id: loanId, hash: pending.idempotency.hash, response: pending.response, created_at: new Date().toISOString() }]);
     }
     for (const e of pending.events) await this.publish(e.subject, e.id, e.payload);
-    await m.loans.updateOne({ _id: loanId, "pending.id": pending.id }, { $set: { pending: null } });
+    // Still at the version that wrote it? Then nobody else finished or replaced it: clear it.
+    // (Keyed `{ _id, version }`: a lookup on the loans' unique index of the pair.)
+    const cleared = pending.version ? await m.loans.updateOne({ _id: loanId, version: pending.version }, { $set: { pending: null } }) : { matchedCount: 0 };
+    if (cleared.matchedCount === 0) {
+      // The version moved without replacing the mutation (an ownership change): clear it if still ours.
+      const doc: any = await m.loans.findById(loanId, { version: 1, pending: 1 }).lean();
+      if (doc?.pending?.id === pending.id) await m.loans.updateOne({ _id: loanId, version: doc.version }, { $set: { pending: null } });
+    }
   }
 
   /** Finishes every mutation a crash left behind (start-up and a periodic sweep). */
