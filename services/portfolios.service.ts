@@ -26,6 +26,7 @@ import { ConflictError, ForbiddenError } from "../shared/errors";
 import { LOAN_EVENTS_FILTER } from "../shared/contracts/loans";
 import { PortfolioEvents, type PortfolioChangedEvent } from "../shared/contracts/portfolios";
 import { SchedulerEvents, type TickEvent } from "../shared/contracts/scheduler";
+import { runDailyJob } from "../shared/scheduler/daily-job";
 import type { DeliveredEvent } from "../shared/events/bus";
 import { businessToday } from "../shared/runtime/business-date";
 import { DurableEventsMixin, type DurableEventsVars } from "../shared/events/durable-events.mixin";
@@ -247,8 +248,12 @@ const PortfoliosService: TypedServiceSchema<Vars, Methods> = {
     async onLoanEvent(this: Self, event: DeliveredEvent) {
       await onLoanEvent(this.models, event);
     },
+    /** The auto_assign job of the daily chain: runs for D and reports to the scheduler. */
     async onAutoAssignTick(this: Self, event: DeliveredEvent) {
-      await this.autoAssignFor((event.payload as TickEvent).business_date);
+      await runDailyJob(this, event, async (tick: TickEvent) => {
+        const r = await this.autoAssignFor(tick.business_date);
+        return { scanned: r.scanned, assigned: r.assigned };
+      });
     },
   },
 };
