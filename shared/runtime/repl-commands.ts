@@ -2,8 +2,8 @@
  * The operator's commands in `npm run repl` (DESIGN.md §12, issue 13 point 2): moleculer-repl
  * `customCommands`, each calling the owning service's action by name over the cluster.
  *
- *   tick <date> [job] [--wait]      run the daily chain's ticks for a business date (one job or all, in order)
- *   chain [--from D] [--to D]       the chain's progress: each job's tick per business date
+ *   tick <date> [job] [--wait]      ask for a business date's daily chain, or one job of it  (scheduler.runTick, scheduler.chain)
+ *   chain [--from D] [--to D]       the chain's progress per business date: its status, each job's run (scheduler.chain)
  *   snapshot <portfolio_id>         take a portfolio's snapshot now                 (snapshots.take)
  *   tape <config_id>                run a loan tape                                  (tapes.run)
  *   explain <loan_id> <from> <to>   a loan's interest day by day, and what was billed (loans.accruals)
@@ -40,8 +40,8 @@ export interface ReplCommandOptions {
   waitLimitMs?: number;
 }
 
-/** Terminal states of a tick, as the job owners record them in the ledger (absent = emitted only). */
-const DONE = new Set(["completed", "failed", "skipped"]);
+/** The chain command reads one chain view per date: a month at a time (the scheduler's catch-up window). */
+const MAX_CHAIN_DAYS = 31;
 
 export function replCommands(opts: ReplCommandOptions = {}): ReplCommand[] {
   const print = opts.print ?? ((line: string) => console.log(line));
@@ -70,43 +70,51 @@ export function replCommands(opts: ReplCommandOptions = {}): ReplCommand[] {
 
   const tick: ReplCommand = {
     command: "tick <date> [job]",
-    description: `Run the daily chain's ticks for a business date (YYYY-MM-DD or "today"): one job, or all of ${JOB_NAMES.join(" → ")}`,
+    description: `Ask for a business date's daily chain (YYYY-MM-DD or "today"; ${JOB_NAMES.join(" → ")}), or for one job of it; each job starts once its upstream for the date is done`,
     options: [
-      { option: "-w, --wait", description: "print each job's progress until the chain for the date has finished" },
+      { option: "-w, --wait", description: "print each job's progress until the chain for the date has finished (or halted)" },
       { option: "--timeout <seconds>", description: "stop waiting after this long (default 1800)" },
     ],
     async action(broker, args) {
       const date = resolveDate(broker, args.date);
       if (!date) return print(`not a business date: ${args.date} (YYYY-MM-DD or "today")`);
       if (args.job && !(JOB_NAMES as readonly string[]).includes(args.job)) return print(`unknown job ${args.job}; jobs: ${JOB_NAMES.join(", ")}`);
-      const jobs = args.job ? [args.job] : JOB_NAMES;
-      for (const job of jobs) {
-        const res = await callIfAvailable(broker, "scheduler.runTick", { job, business_date: date, trigger: "admin" }, `run the ${job} tick`);
-        if (!res) return;
-        print(`${res.tick_id}: ${res.duplicate ? `already emitted at ${iso(res.emitted_at)} (a tick runs once per job and date)` : "emitted"}`);
-      }
       const o = args.options ?? {};
       const limitMs = o.timeout !== undefined ? Number(o.timeout) * 1000 : waitLimitMs;
       if (!(limitMs >= 0)) return print(`--timeout must be a number of seconds, got ${o.timeout}`);
-      if (o.wait) await waitForChain(broker, date, jobs, limitMs);
+      // Asking for any job of D enters D's whole chain in the scheduler's ledger; the first job
+      // stands for the whole chain. Re-asking for a job re-runs it only when it was skipped or
+      // spent its attempts (the scheduler decides).
+      const job = args.job ?? JOB_NAMES[0];
+      const res = await callIfAvailable(broker, "scheduler.runTick", { job, business_date: date, trigger: "admin" }, args.job ? `run the ${job} tick` : `run the chain for ${date}`);
+      if (!res) return;
+      const emitted = res.emitted_at ? `, tick emitted at ${iso(res.emitted_at)}` : "";
+      print(`${res.tick_id}: ${res.duplicate ? `already asked for; ${res.state}${emitted} (a job runs once per business date)` : `asked for; ${res.state}`}`);
+      if (o.wait) return waitForChain(broker, date, limitMs);
+      const view = await callIfAvailable(broker, "scheduler.chain", { business_date: date }, "read the chain");
+      if (view) print(`chain for ${date}: ${view.status} (${view.jobs.map((j: any) => `${j.job} ${runState(j)}`).join(", ")}); \`tick ${date} --wait\` follows it`);
     },
   };
 
-  async function waitForChain(broker: ServiceBroker, date: string, jobs: readonly string[], limitMs: number): Promise<void> {
+  /** Polls the scheduler's chain view for `date`, printing each job's run when it changes. */
+  async function waitForChain(broker: ServiceBroker, date: string, limitMs: number): Promise<void> {
     const seen = new Map<string, string>();
     const deadline = Date.now() + limitMs;
     for (;;) {
-      const page = await callIfAvailable(broker, "scheduler.listTicks", { from: date, to: date, limit: 100 }, "read the tick ledger");
-      if (!page) return;
-      const byJob = new Map<string, any>(page.items.map((t: any) => [t.job, t]));
-      for (const job of jobs) {
-        const state = tickState(byJob.get(job));
-        if (seen.get(job) !== state) {
-          seen.set(job, state);
-          print(`  ${date} ${job}: ${describeTick(byJob.get(job))}`);
+      const view = await callIfAvailable(broker, "scheduler.chain", { business_date: date }, "read the chain");
+      if (!view) return;
+      for (const run of view.jobs) {
+        const line = describeRun(run);
+        if (seen.get(run.job) !== line) {
+          seen.set(run.job, line);
+          print(`  ${date} ${run.job}: ${line}`);
         }
       }
-      if (jobs.every((j) => DONE.has(seen.get(j) ?? ""))) return print(`chain for ${date}: finished`);
+      if (view.status === "completed") return print(`chain for ${date}: finished`);
+      if (view.status === "halted") {
+        const failed = view.jobs.find((j: any) => j.state === "failed");
+        return print(`chain for ${date}: halted: ${failed?.job} failed with no attempts left; after fixing the cause: tick ${date} ${failed?.job}`);
+      }
       if (Date.now() > deadline) return print(`chain for ${date}: not finished after ${Math.round(limitMs / 1000)} s; \`chain --from ${date}\` shows it later`);
       await new Promise((r) => setTimeout(r, pollMs));
     }
@@ -114,7 +122,7 @@ export function replCommands(opts: ReplCommandOptions = {}): ReplCommand[] {
 
   const chain: ReplCommand = {
     command: "chain",
-    description: "The daily chain's progress: each job's tick per business date (default: the last 7 days)",
+    description: `The daily chain's progress: the chain and each job's run per business date (default: the last 7 days; at most ${MAX_CHAIN_DAYS})`,
     options: [
       { option: "--from <date>", description: "first business date" },
       { option: "--to <date>", description: "last business date (default today)" },
@@ -124,16 +132,22 @@ export function replCommands(opts: ReplCommandOptions = {}): ReplCommand[] {
       const to = resolveDate(broker, o.to ?? "today");
       const from = o.from ? resolveDate(broker, o.from) : to && DateTime.fromISO(to).minus({ days: 6 }).toISODate();
       if (!from || !to) return print(`not a business date: ${o.from ?? o.to}`);
-      const page = await callIfAvailable(broker, "scheduler.listTicks", { from, to, limit: 500 }, "read the tick ledger");
-      if (!page) return;
-      const byDate = new Map<string, Map<string, any>>();
-      for (const t of page.items) (byDate.get(t.business_date) ?? byDate.set(t.business_date, new Map()).get(t.business_date)!).set(t.job, t);
-      print(`business date  ${JOB_NAMES.map((j) => j.padEnd(14)).join(" ")}`);
-      for (const date of datesBetween(from, to).reverse()) {
-        const row = byDate.get(date);
-        print(`${date}     ${JOB_NAMES.map((j) => tickState(row?.get(j)).padEnd(14)).join(" ")}`);
+      if (from > to) return print(`--from ${from} is after --to ${to}`);
+      const dates = datesBetween(from, to).reverse();
+      if (dates.length > MAX_CHAIN_DAYS) return print(`at most ${MAX_CHAIN_DAYS} business dates at a time; ${from} to ${to} is ${dates.length}`);
+      const views: any[] = [];
+      for (const date of dates) {
+        const view = await callIfAvailable(broker, "scheduler.chain", { business_date: date }, "read the chain");
+        if (!view) return;
+        views.push(view);
       }
-      print(`${page.total} tick(s) from ${from} to ${to}; states: waiting → started → completed | failed | skipped ("-" = not asked for)`);
+      print(`business date  ${"chain".padEnd(13)} ${JOB_NAMES.map((j) => j.padEnd(17)).join(" ")}`);
+      for (const view of views) {
+        const status = view.status === "not_scheduled" ? "-" : view.status;
+        print(`${view.business_date}     ${status.padEnd(13)} ${view.jobs.map((j: any) => runState(j).padEnd(17)).join(" ")}`);
+      }
+      const runs = views.reduce((n, v) => n + v.jobs.filter((j: any) => j.state !== "not_scheduled").length, 0);
+      print(`${runs} job run(s) from ${from} to ${to}; jobs: waiting → started → completed | failed (retried) | skipped ("-" = not in the ledger); chains: waiting, running, retrying, halted, completed`);
     },
   };
 
@@ -266,20 +280,23 @@ function datesBetween(from: string, to: string): string[] {
   return out;
 }
 
-/** A tick's state: what its job recorded (`status`), else "emitted" once the scheduler emitted it. */
-function tickState(t: any): string {
-  if (!t) return "-";
-  // the scheduler's job-run ledger: waiting | started | completed | failed | skipped
-  return typeof t.state === "string" ? t.state : typeof t.status === "string" ? t.status : "emitted";
+/** A job's state in the chain view; "-" when the date's chain has no row for it. */
+function runState(run: any): string {
+  return !run || run.state === "not_scheduled" ? "-" : String(run.state);
 }
 
-function describeTick(t: any): string {
-  if (!t) return "not emitted";
-  const parts = [tickState(t)];
-  if (t.counts) parts.push(JSON.stringify(t.counts));
-  if (t.duration_ms != null) parts.push(`${(t.duration_ms / 1000).toFixed(1)} s`);
-  if (t.error) parts.push(String(t.error));
-  return parts.join(" ");
+/** One job's run as the --wait progress prints it, e.g. `completed {"loans":3} 1.5 s`. */
+function describeRun(run: any): string {
+  const state = runState(run);
+  if (state === "-") return "not in the ledger";
+  let line = run.attempt > 1 ? `${state} (attempt ${run.attempt})` : state;
+  if (state === "completed" || state === "failed") {
+    if (run.counts && Object.keys(run.counts).length) line += ` ${JSON.stringify(run.counts)}`;
+    if (run.duration_ms != null) line += ` ${(run.duration_ms / 1000).toFixed(1)} s`;
+  }
+  if (state === "failed") line += `: ${run.error ?? "no error given"}; ${run.next_attempt_at ? `retry at ${iso(run.next_attempt_at)}` : "no attempts left"}`;
+  if (state === "skipped" && run.reason) line += `: ${run.reason}`;
+  return line;
 }
 
 function iso(v: unknown): string {

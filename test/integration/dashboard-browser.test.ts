@@ -1,14 +1,20 @@
 /**
- * Issue 13 point 3: the dashboard in headless Chromium (Debian's package). Stand-ins answer the two
- * routes the page reads (GET /api/v1/portfolios, GET /api/v1/portfolios/:id/snapshots) until the
- * portfolios and snapshots services exist; the test signs in with a token, waits for the charts,
- * checks they hold the snapshot data and saves a screenshot (tmp/dashboard.png).
+ * Issue 13 point 3: the dashboard in headless Chromium (Debian's package). The portfolio list comes
+ * from the real portfolios service (GET /api/v1/portfolios); a stand-in answers the snapshots route
+ * (GET /api/v1/portfolios/:id/snapshots) until the snapshots service exists, with the params that
+ * route takes (a REST action's params are strict: the page's `limit` must be declared). The test
+ * signs in with a token, waits for the charts, checks they hold the snapshot data and saves a
+ * screenshot (tmp/dashboard.png).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { ServiceBroker } from "moleculer";
-import { eventually, gatewayUrl, startNode, TEST_TOKENS, waitForRoutes } from "../support/system";
+import { apiClient, eventually, gatewayUrl, startNode, TEST_TOKENS, waitForRoutes } from "../support/system";
+import { startTestMongo, uniqueDbUrl } from "../support/mongo";
+import type { RunningMongo } from "../../shared/runtime/mongo-server";
 import { openPage, type Page } from "../support/chromium";
+import { paginationParams } from "../../shared/db/pagination";
+import { dateWindowParams, objectId } from "../../shared/validation/fields";
 
 const READ = ["admin", "servicer", "analyst", "investor"];
 const SNAPSHOTS = [
@@ -17,23 +23,19 @@ const SNAPSHOTS = [
   { business_date: "2026-11-03", total_balance: "147000.00", delinquent_amount: "8000.00", irr: null, moic: "0.14", bucket_breakdown: { current: { count: 8, balance: "139000.00" }, "30_59": { count: 1, balance: "3000.00" }, "60_89": { count: 1, balance: "5000.00" } } },
 ];
 
+let mongo: RunningMongo;
 let node: ServiceBroker;
 let page: Page;
 const asked: string[] = [];
+let q1 = "";
 
 beforeAll(async () => {
+  mongo = await startTestMongo();
   node = await startNode({
     nodeID: "dash-browser",
-    services: ["gateway"],
-    mongoUrl: "mongodb://unused",
+    services: ["gateway", "portfolios"],
+    mongoUrl: uniqueDbUrl(mongo.url, "dashboard"),
     extraServices: [
-      {
-        name: "portfolios",
-        settings: { rest: "/portfolios" },
-        actions: {
-          list: { rest: "GET /", roles: READ, handler: () => ({ items: [{ id: "p1", name: "Q1 Consumer", status: "open", user_code: "LP-Q1" }, { id: "p2", name: "Leases 2026", status: "closed" }], total: 2, limit: 500, offset: 0 }) },
-        },
-      },
       {
         name: "snapshots",
         settings: { rest: "/portfolios" },
@@ -41,35 +43,49 @@ beforeAll(async () => {
           list: {
             rest: "GET /:id/snapshots",
             roles: READ,
+            params: { id: objectId, ...dateWindowParams, ...paginationParams },
             handler: (ctx: any) => {
               asked.push(`${ctx.params.id} ${ctx.meta.user?.role}`);
               // Newest first, as a list endpoint answers: the page orders them itself.
-              const items = ctx.params.id === "p1" ? [...SNAPSHOTS].reverse() : [];
-              return { items, total: items.length, limit: 500, offset: 0 };
+              const items = ctx.params.id === q1 ? [...SNAPSHOTS].reverse() : [];
+              return { items, total: items.length, limit: ctx.params.limit, offset: ctx.params.offset };
             },
           },
         },
       },
     ] as any,
   });
-  await waitForRoutes(node, ["GET /api/v1/portfolios", "GET /api/v1/portfolios/:id/snapshots"]);
+  await waitForRoutes(node, ["GET /api/v1/portfolios", "POST /api/v1/portfolios", "GET /api/v1/portfolios/:id/snapshots"]);
+  const api = apiClient(gatewayUrl(node));
+  const created = await api("POST", "/api/v1/portfolios", { token: TEST_TOKENS.admin, body: { name: "Q1 Consumer", user_code: "LP-Q1" } });
+  expect(created.status).toBe(201);
+  q1 = created.body.id;
+  const leases = await api("POST", "/api/v1/portfolios", { token: TEST_TOKENS.admin, body: { name: "Leases 2026" } });
+  expect(leases.status).toBe(201);
+  expect((await api("POST", `/api/v1/portfolios/${leases.body.id}/close`, { token: TEST_TOKENS.admin })).status).toBe(200);
   page = await openPage();
 }, 90_000);
 
 afterAll(async () => {
   await page?.close();
   await node?.stop();
+  await mongo?.stop();
 });
 
 it("signs in, lists the portfolios and charts the first one's snapshot trends", async () => {
   await page.navigate(`${gatewayUrl(node)}/dashboard`);
   expect(await page.evaluate("document.getElementById('main').hidden")).toBe(true);
   await page.evaluate(`document.getElementById('token').value = ${JSON.stringify(TEST_TOKENS.analyst)}; document.getElementById('signin').requestSubmit()`);
-  await eventually(() => page.evaluate<boolean>("document.body.dataset.chartsReady === 'true'"), 20_000, 100);
+  // While waiting, keep what the page says: when the charts never come, the failure names why.
+  await eventually(async () => {
+    const [ready, said] = await page.evaluate<[boolean, string]>("[document.body.dataset.chartsReady === 'true', document.getElementById('status').textContent]");
+    if (!ready) throw new Error(`charts not drawn; the page says: ${said || "(nothing)"}`);
+    return true;
+  }, 20_000, 100);
 
   expect(await page.evaluate("[...document.querySelectorAll('#portfolios button')].map((b) => b.firstChild.textContent)")).toEqual(["Q1 Consumer", "Leases 2026"]);
   expect(await page.evaluate("document.getElementById('portfolio-name').textContent")).toBe("Q1 Consumer");
-  expect(asked).toEqual(["p1 analyst"]);
+  expect(asked).toEqual([`${q1} analyst`]);
 
   const charts = await page.evaluate<any>(
     "Object.fromEntries(Object.entries(window.dashboardCharts).map(([k, c]) => [k, { type: c.config.type, labels: c.data.labels, sets: c.data.datasets.map((d) => ({ label: d.label, data: d.data, stack: d.stack })) }]))",

@@ -2,18 +2,25 @@
  * Issue 13 point 2: the operator's REPL commands, driven through the REPL's own command interface:
  * `bin/repl.ts` runs as a real process joined to the cluster over NATS, commands are typed on its
  * stdin, and its answers are read from its stdout. The scheduler's commands run against a real
- * scheduler; the commands of services not in this cluster say so plainly.
+ * scheduler (its business clock injected, as test/integration/scheduler.test.ts does); the
+ * commands of services not in this cluster say so plainly. Once the stand-ins for the jobs'
+ * services run, they consume their durable ticks and report through runDailyJob, as the real
+ * services do, so the chain the REPL shows progresses for real.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import type { ServiceBroker } from "moleculer";
+import type { ServiceBroker, ServiceSchema } from "moleculer";
 import { startNats, type RunningNats } from "../support/nats";
 import { startTestMongo, uniqueDbUrl } from "../support/mongo";
 import type { RunningMongo } from "../../shared/runtime/mongo-server";
 import { eventually, startNode } from "../support/system";
-import { JOB_NAMES } from "../../shared/contracts/scheduler";
+import { JOB_NAMES, SchedulerEvents, type DailyJob, type TickEvent } from "../../shared/contracts/scheduler";
 import { JetStreamBus } from "../../shared/events/jetstream-bus";
 import type { DeliveredEvent } from "../../shared/events/bus";
+import { MongoMixin } from "../../shared/db/mongo.mixin";
+import { DurableEventsMixin } from "../../shared/events/durable-events.mixin";
+import { runDailyJob } from "../../shared/scheduler/daily-job";
+import { serviceOf } from "../../shared/scheduler/job-run";
 
 let nats: RunningNats;
 let mongo: RunningMongo;
@@ -21,9 +28,22 @@ let node: ServiceBroker;
 let repl: ChildProcess;
 let out = "";
 
+// The scheduler's business clock: a week after the dates the tests ask for, running on in real
+// time, so no date asked for is in the future whatever day the tests run.
+const base = Date.parse("2026-11-10T12:00:00-05:00");
+const t0 = Date.now();
+const now = () => new Date(base + (Date.now() - t0));
+
 beforeAll(async () => {
   [nats, mongo] = await Promise.all([startNats({ jetstream: true }), startTestMongo()]);
-  node = await startNode({ nodeID: "ops-node", services: ["scheduler"], mongoUrl: uniqueDbUrl(mongo.url, "repl"), natsUrl: nats.url });
+  node = await startNode({
+    nodeID: "ops-node",
+    services: ["scheduler"],
+    mongoUrl: uniqueDbUrl(mongo.url, "repl"),
+    natsUrl: nats.url,
+    // A long discovery grace: the jobs of services not running yet wait for them instead of being skipped.
+    settings: { scheduler: { now, pumpIntervalMs: 250, discoveryGraceMs: 10 * 60_000 } },
+  });
   const clean = { ...process.env };
   for (const key of ["MONGO_URL", "SERVICES", "JETSTREAM_URL"]) delete clean[key];
   repl = spawn(process.execPath, ["--import", "tsx", "bin/repl.ts"], {
@@ -68,57 +88,19 @@ it("lists the operator's commands in help", async () => {
   }
 });
 
-it("runs one tick for a date, and says so when it already ran", async () => {
-  const first = await type(`tick 2026-11-02 ${JOB_NAMES[0]}`, /emitted|already/);
-  expect(first).toContain(`${JOB_NAMES[0]}:2026-11-02: emitted`);
-  const again = await type(`tick 2026-11-02 ${JOB_NAMES[0]}`, /emitted|already/);
-  expect(again).toContain(`${JOB_NAMES[0]}:2026-11-02: already emitted at`);
+it("asks for a job's tick for a date, and says so when it was already asked for", async () => {
+  // No node runs loans yet: the job waits for its service.
+  const first = await type(`tick 2026-11-02 ${JOB_NAMES[0]}`, /chain for 2026-11-02|cannot/);
+  expect(first).toContain(`${JOB_NAMES[0]}:2026-11-02: asked for; waiting`);
+  expect(first).toContain(`chain for 2026-11-02: waiting (${JOB_NAMES.map((j) => `${j} waiting`).join(", ")})`);
+  const again = await type(`tick 2026-11-02 ${JOB_NAMES[0]}`, /chain for 2026-11-02|cannot/);
+  expect(again).toContain(`${JOB_NAMES[0]}:2026-11-02: already asked for; waiting (a job runs once per business date)`);
   const ledger: any = await node.call("scheduler.listTicks", { from: "2026-11-02", to: "2026-11-02" });
   // the chain's ledger for the date: the job asked for, once, and its downstream jobs waiting on it
   const asked = ledger.items.filter((t: any) => t.job === JOB_NAMES[0]);
   expect(asked).toHaveLength(1);
   expect(asked[0].trigger).toBe("admin");
-  expect(ledger.items.filter((t: any) => t.job !== JOB_NAMES[0]).every((t: any) => ["waiting", "skipped"].includes(t.state))).toBe(true);
-});
-
-it("runs the whole chain for a date and prints each job's progress with --wait", async () => {
-  // The job owners record their progress in the tick ledger; here the test plays them, one job
-  // after the other as the chain runs, writing the ledger's rows directly.
-  const ticks = (node.getLocalService("scheduler") as any).models.ticks.collection;
-  const playOwners = (async () => {
-    for (const job of JOB_NAMES) {
-      await eventually(async () => (await ticks.findOne({ _id: `${job}:2026-11-03` })) !== null, 20_000);
-      await ticks.updateOne({ _id: `${job}:2026-11-03` }, { $set: { status: "started" } });
-      await eventually(() => out.includes(`2026-11-03 ${job}: started`), 20_000);
-      await ticks.updateOne({ _id: `${job}:2026-11-03` }, { $set: { status: "completed", counts: { items: 3 }, duration_ms: 1500 } });
-    }
-  })();
-  const answer = await type("tick 2026-11-03 --wait", /chain for 2026-11-03: finished|not finished|cannot/, 30_000);
-  await playOwners;
-  for (const job of JOB_NAMES) expect(answer).toContain(`${job}:2026-11-03: emitted`);
-  for (const job of JOB_NAMES) {
-    expect(answer).toContain(`2026-11-03 ${job}: started`);
-    expect(answer).toContain(`2026-11-03 ${job}: completed {"items":3} 1.5 s`);
-  }
-  expect(answer).toContain("chain for 2026-11-03: finished");
-}, 40_000);
-
-it("stops waiting at --timeout when the chain does not finish", async () => {
-  const answer = await type(`tick 2026-11-04 ${JOB_NAMES[0]} --wait --timeout 1`, /not finished|finished|cannot/);
-  expect(answer).toContain(`2026-11-04 ${JOB_NAMES[0]}: emitted`);
-  expect(answer).toContain("chain for 2026-11-04: not finished after 1 s; `chain --from 2026-11-04` shows it later");
-});
-
-it("shows the chain's progress per business date", async () => {
-  const answer = await type("chain --from 2026-11-01 --to 2026-11-03", /tick\(s\) from/);
-  expect(answer).toContain("states: emitted → started → completed | failed");
-  const lines = answer.split("\n");
-  expect(lines.find((l) => l.startsWith("business date"))).toContain(JOB_NAMES[0]);
-  const row = (date: string) => lines.find((l) => l.startsWith(date))!.trim().split(/\s+/).slice(1);
-  expect(row("2026-11-03")).toEqual(JOB_NAMES.map(() => "completed"));
-  expect(row("2026-11-02")).toEqual(JOB_NAMES.map((j, i) => (i === 0 ? "emitted" : "-")));
-  expect(row("2026-11-01")).toEqual(JOB_NAMES.map(() => "-"));
-  expect(answer).toContain(`${JOB_NAMES.length + 1} tick(s) from 2026-11-01 to 2026-11-03`);
+  expect(ledger.items.map((t: any) => [t.job, t.state]).sort()).toEqual(JOB_NAMES.map((j) => [j, "waiting"]).sort());
 });
 
 it("refuses a bad date or job, and relays the scheduler's refusal of a future date", async () => {
@@ -160,26 +142,52 @@ it("lists dead letters and replays one to its consumers", async () => {
 
 describe("once the services behind the commands run", () => {
   // Stand-ins with the actions the commands call (the real services are being built): they check
-  // the commands' parameters and print what the services answer.
+  // the commands' parameters and print what the services answer. Each also runs its daily job:
+  // it consumes the job's durable tick and reports through runDailyJob, holding the run while
+  // a test holds it.
   let standins: ServiceBroker;
   const calls: string[] = [];
+  /** `${date} ${job}` of each tick the stand-ins received, in order. */
+  const received: string[] = [];
+  const holds = new Map<string, { promise: Promise<void>; release: () => void }>();
+  function hold(key: string): void {
+    let release!: () => void;
+    const promise = new Promise<void>((r) => (release = r));
+    holds.set(key, { promise, release });
+  }
+  function runsJob(job: DailyJob, schema: Omit<ServiceSchema, "name">): ServiceSchema {
+    return {
+      ...schema,
+      name: serviceOf(job),
+      mixins: [MongoMixin({}), DurableEventsMixin({ subscriptions: { [SchedulerEvents.tick(job)]: "onTick" } })],
+      methods: {
+        async onTick(this: any, event: DeliveredEvent) {
+          const tick = event.payload as TickEvent;
+          received.push(`${tick.business_date} ${job}`);
+          await runDailyJob(this, event, async () => {
+            await holds.get(`${job}:${tick.business_date}`)?.promise;
+            return { items: 3 };
+          });
+        },
+      },
+    } as ServiceSchema;
+  }
+
   beforeAll(async () => {
     standins = await startNode({
       nodeID: "standins",
       services: [],
-      mongoUrl: "mongodb://unused",
+      mongoUrl: uniqueDbUrl(mongo.url, "repl_standins"),
       natsUrl: nats.url,
       extraServices: [
-        {
-          name: "snapshots",
+        runsJob("snapshots", {
           actions: {
             take: { params: { portfolio_id: "string" }, handler: (ctx: any) => (calls.push(`take ${ctx.params.portfolio_id}`), { portfolio_id: ctx.params.portfolio_id, business_date: "2026-11-03", total_balance: "1200.00", loan_count: 3 }) },
             latest: { params: { portfolio_id: "string" }, handler: (ctx: any) => ({ portfolio_id: ctx.params.portfolio_id, business_date: "2026-11-03", total_balance: "1200.00", irr: "0.0712", moic: "0.08" }) },
           },
-        },
-        { name: "tapes", actions: { run: { params: { id: "string" }, handler: (ctx: any) => ({ id: "run-1", config_id: ctx.params.id, status: "completed", row_count: 3, sha256: "ab12" }) } } },
-        {
-          name: "loans",
+        }),
+        runsJob("tapes", { actions: { run: { params: { id: "string" }, handler: (ctx: any) => ({ id: "run-1", config_id: ctx.params.id, status: "completed", row_count: 3, sha256: "ab12" }) } } }),
+        runsJob("close_of_business", {
           actions: {
             accruals: {
               params: { id: "string", from: "string", to: "string" },
@@ -192,12 +200,17 @@ describe("once the services behind the commands run", () => {
               }),
             },
           },
-        },
-        { name: "portfolios", actions: { getPortfolio: { params: { id: "string" }, handler: (ctx: any) => ({ id: ctx.params.id, name: "Q1 Consumer", status: "open", user_code: "LP-Q1", first_transaction_date: "2026-01-01" }) } } },
-      ] as any,
+        }),
+        runsJob("auto_assign", { actions: { getPortfolio: { params: { id: "string" }, handler: (ctx: any) => ({ id: ctx.params.id, name: "Q1 Consumer", status: "open", user_code: "LP-Q1", first_transaction_date: "2026-01-01" }) } } }),
+      ],
     });
+    // The scheduler plans with the services it sees: wait until it sees every job's.
+    await node.waitForServices(JOB_NAMES.map(serviceOf), 15_000);
+  }, 60_000);
+  afterAll(async () => {
+    for (const { release } of holds.values()) release();
+    await standins?.stop();
   });
-  afterAll(() => standins?.stop());
 
   it("takes a snapshot, runs a tape, explains interest and summarises a portfolio", async () => {
     const snap = await type("snapshot p-1", /total_balance|cannot/);
@@ -223,4 +236,46 @@ describe("once the services behind the commands run", () => {
     expect(portfolio).toContain("latest snapshot (2026-11-03):");
     expect(portfolio).toContain("  irr: 0.0712");
   }, 40_000);
+
+  it("runs the whole chain for a date and prints each job's progress with --wait", async () => {
+    // Each job of the 3rd holds its run until the REPL has printed it started.
+    for (const job of JOB_NAMES) hold(`${job}:2026-11-03`);
+    const releaseInTurn = (async () => {
+      for (const job of JOB_NAMES) {
+        await eventually(() => out.includes(`2026-11-03 ${job}: started`), 25_000);
+        holds.get(`${job}:2026-11-03`)!.release();
+      }
+    })();
+    const answer = await type("tick 2026-11-03 --wait", /chain for 2026-11-03: (finished|halted|not finished)|cannot/, 40_000);
+    await releaseInTurn;
+    expect(answer).toContain(`${JOB_NAMES[0]}:2026-11-03: asked for;`);
+    for (const job of JOB_NAMES) {
+      expect(answer).toContain(`2026-11-03 ${job}: started`);
+      expect(answer).toMatch(new RegExp(`2026-11-03 ${job}: completed \\{"items":3\\} \\d+\\.\\d s`));
+    }
+    expect(answer).toContain("chain for 2026-11-03: finished");
+    // The 2nd's chain, waiting for its services until now, ran first and whole: oldest date first.
+    expect(received).toEqual(["2026-11-02", "2026-11-03"].flatMap((d) => JOB_NAMES.map((j) => `${d} ${j}`)));
+  }, 60_000);
+
+  it("stops waiting at --timeout when the chain does not finish", async () => {
+    hold(`${JOB_NAMES[0]}:2026-11-04`); // released after the tests: the 4th's chain stays running
+    const answer = await type(`tick 2026-11-04 ${JOB_NAMES[0]} --wait --timeout 1`, /not finished|finished|halted|cannot/);
+    expect(answer).toContain(`2026-11-04 ${JOB_NAMES[0]}: started`);
+    for (const job of JOB_NAMES.slice(1)) expect(answer).toContain(`2026-11-04 ${job}: waiting`);
+    expect(answer).toContain("chain for 2026-11-04: not finished after 1 s; `chain --from 2026-11-04` shows it later");
+  });
+
+  it("shows the chain's progress per business date", async () => {
+    const answer = await type("chain --from 2026-11-01 --to 2026-11-04", /job run\(s\) from|cannot/);
+    expect(answer).toContain("jobs: waiting → started → completed | failed (retried) | skipped");
+    const lines = answer.split("\n");
+    expect(lines.find((l) => l.startsWith("business date"))!.trim().split(/\s+/).slice(2)).toEqual(["chain", ...JOB_NAMES]);
+    const row = (date: string) => lines.find((l) => l.startsWith(date))!.trim().split(/\s+/).slice(1);
+    expect(row("2026-11-04")).toEqual(["running", ...JOB_NAMES.map((_, i) => (i === 0 ? "started" : "waiting"))]);
+    expect(row("2026-11-03")).toEqual(["completed", ...JOB_NAMES.map(() => "completed")]);
+    expect(row("2026-11-02")).toEqual(["completed", ...JOB_NAMES.map(() => "completed")]);
+    expect(row("2026-11-01")).toEqual(["-", ...JOB_NAMES.map(() => "-")]);
+    expect(answer).toContain(`${3 * JOB_NAMES.length} job run(s) from 2026-11-01 to 2026-11-04`);
+  });
 });
