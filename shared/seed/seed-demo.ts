@@ -1,11 +1,13 @@
 /**
  * Loads the demo data through the services' own actions (so it is validated and the averages are
  * computed like any other input). Idempotent: what already exists (409) is looked up, not doubled.
+ * The demo loans (demo-loans.ts) are seeded when the loans service is reachable.
  */
 import type { ServiceBroker } from "moleculer";
 import { DEMO_FEE_SCHEDULES, DEMO_PRODUCTS, DEMO_PROGRAMS, demoIndexRates, demoPromotion } from "./demo-data";
+import { seedDemoLoans, type DemoLoanCounts } from "./seed-demo-loans";
 
-export interface SeedReport {
+export interface SeedReport extends DemoLoanCounts {
   programs: number;
   products: number;
   fee_schedules: number;
@@ -15,10 +17,14 @@ export interface SeedReport {
 }
 
 export async function seedDemoData(broker: ServiceBroker, today: string): Promise<SeedReport> {
-  const report: SeedReport = { programs: 0, products: 0, fee_schedules: 0, promotions: 0, index_rates: 0, skipped_existing: 0 };
+  const report: SeedReport = {
+    programs: 0, products: 0, fee_schedules: 0, promotions: 0, index_rates: 0, skipped_existing: 0,
+    loans: 0, loan_payments: 0, loan_other_transactions: 0, loans_skipped_existing: 0, loan_errors: 0,
+  };
   const call = async (action: string, params: Record<string, unknown>, counter: keyof SeedReport) => {
     try {
-      const res: any = await broker.call(action, params);
+      // A copy: the validator fills defaults into the params it is given, and the demo data is reused.
+      const res: any = await broker.call(action, structuredClone(params));
       report[counter]++;
       return res;
     } catch (err: any) {
@@ -32,7 +38,6 @@ export async function seedDemoData(broker: ServiceBroker, today: string): Promis
     return page.items.find((i: any) => i.name === name);
   };
 
-  for (const rate of demoIndexRates(today)) await call("rates.createIndexRate", { ...rate, source: "demo seed" }, "index_rates");
   const programIds: Record<string, string> = {};
   for (const program of DEMO_PROGRAMS) {
     const created = (await call("programs.createProgram", program as any, "programs")) ?? (await byName("programs.listPrograms", program.name));
@@ -48,5 +53,24 @@ export async function seedDemoData(broker: ServiceBroker, today: string): Promis
   }
   const { program, ...promotion } = demoPromotion(today);
   await call("programs.createPromotion", { ...promotion, program_id: programIds[program] }, "promotions");
+
+  // Side by side, so the start stays quick: each index's history (in date order, each rate's
+  // averages read the ones before), and the fixed-rate loans; the variable-rate loans need the
+  // index history, so they come after it.
+  const seedLoans = hasService(broker, "loans");
+  const variable = new Set<string>(DEMO_PRODUCTS.filter((p) => p.interest_rate_type === "variable").map((p) => p.name));
+  const rates = demoIndexRates(today);
+  const series = [...new Set(rates.map((r) => r.index_name))].map(async (index) => {
+    for (const rate of rates.filter((r) => r.index_name === index)) await call("rates.createIndexRate", { ...rate, source: "demo seed" }, "index_rates");
+  });
+  const loanCounts = await Promise.all([
+    Promise.all(series).then(() => (seedLoans ? seedDemoLoans(broker, today, productIds, (product) => variable.has(product)) : null)),
+    seedLoans ? seedDemoLoans(broker, today, productIds, (product) => !variable.has(product)) : null,
+  ]);
+  for (const counts of loanCounts) for (const [k, v] of Object.entries(counts ?? {})) report[k as keyof DemoLoanCounts] += v;
   return report;
+}
+
+function hasService(broker: ServiceBroker, name: string): boolean {
+  return broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true }).some((s: any) => s.name === name);
 }
