@@ -3,7 +3,9 @@
  * 10,000 disbursed loans, in two deployments —
  *   embedded: one bin/start.ts process (gateway, programs, rates, loans; in-process transport)
  *   split:    a gateway process and a programs+rates+loans process over a `nats-server -js`
- * each on a fresh Java wire server (shared/runtime/mongo-server.ts). Per mode: payments/s, p50,
+ * on one Java wire server (shared/runtime/mongo-server.ts) and one book, built by the first mode
+ * (its build is not measured); the second mode's payments continue each loan's schedule, on the
+ * ledger the first left. Per mode: payments/s, p50,
  * p99, the first and last 10 s, and the same figures for `POST /index-rates` (the baseline, same
  * concurrency, distinct dates) measured in the same run. Then split/embedded, and the BSON size
  * of a loan's hot document for a 12-month and a 360-month loan.
@@ -144,9 +146,10 @@ async function indexRates(api: Api, mode: Mode): Promise<LoadFigures> {
  * Payments: the n-th goes to loan n mod 10,000 and pays its next scheduled installment on its due
  * date (each loan's payments in date order, never two at once on a loan), with a unique key.
  */
-async function payments(api: Api, book: BookLoan[], mode: Mode): Promise<LoadFigures & { statuses: Record<string, number> }> {
+async function payments(api: Api, book: BookLoan[], mode: Mode, offset: number): Promise<LoadFigures & { statuses: Record<string, number> }> {
   const statuses: Record<string, number> = {};
-  const { samples, elapsedMs } = await runPool({ concurrency: IN_FLIGHT, durationMs: PAY_SECONDS * 1000 }, async (n) => {
+  const { samples, elapsedMs } = await runPool({ concurrency: IN_FLIGHT, durationMs: PAY_SECONDS * 1000 }, async (i) => {
+    const n = i + offset;
     const loan = book[n % book.length];
     const k = Math.floor(n / book.length);
     const due = loan.due[Math.min(k, loan.due.length - 1)];
@@ -198,32 +201,44 @@ interface ModeResult {
   sizes?: Awaited<ReturnType<typeof documentSizes>>;
 }
 
-async function runMode(mode: Mode): Promise<ModeResult> {
-  const mongo: RunningMongo = await startJavaWireServer();
-  const mongoUrl = `${mongo.url}bench_${mode}`;
+/** What the modes share: one database and one book, so it is built once; payments continue each loan's schedule. */
+interface Shared {
+  mongoUrl: string;
+  productId?: string;
+  book?: BookLoan[];
+  build?: { seconds: number; loans: number; errors: number };
+  /** payments attempted by the modes before */
+  attempted: number;
+}
+
+async function runMode(mode: Mode, shared: Shared): Promise<ModeResult> {
   let sys: Awaited<ReturnType<typeof startMode>> | undefined;
   try {
-    sys = await startMode(mode, mongoUrl);
+    sys = await startMode(mode, shared.mongoUrl);
     log(`${mode}: up in ${sys.upSeconds.toFixed(1)} s (${sys.nodes.map((n) => n.name).join(", ")})`);
-    const productId = await makeProduct(sys.api);
-    const build = await buildBook(sys.api, productId);
-    log(`${mode}: book of ${build.book.length} loans built in ${build.seconds.toFixed(1)} s (${fmt(build.book.length / build.seconds)} loans/s created+disbursed, ${build.errors} errors)`);
-    if (build.book.length < BOOK * 0.99) throw new Error(`${mode}: only ${build.book.length} of ${BOOK} loans were built`);
+    if (!shared.book) {
+      shared.productId = await makeProduct(sys.api);
+      const build = await buildBook(sys.api, shared.productId);
+      log(`${mode}: book of ${build.book.length} loans built in ${build.seconds.toFixed(1)} s (${fmt(build.book.length / build.seconds)} loans/s created+disbursed, ${build.errors} errors)`);
+      if (build.book.length < BOOK * 0.99) throw new Error(`${mode}: only ${build.book.length} of ${BOOK} loans were built`);
+      shared.book = build.book;
+      shared.build = { seconds: build.seconds, loans: build.book.length, errors: build.errors };
+    }
     const loadBefore = load();
     const baseline = await indexRates(sys.api, mode);
     log(`${mode}: POST /index-rates ${fmt(baseline.perSecond)}/s p50 ${fmt(baseline.p50, 1)} ms p99 ${fmt(baseline.p99, 1)} ms (${baseline.errors} errors)`);
     const cpuBefore = cpuSnapshot();
-    const pay = await payments(sys.api, build.book, mode);
+    const pay = await payments(sys.api, shared.book, mode, shared.attempted);
+    shared.attempted += pay.requests + pay.errors;
     const cpu = cpuBetween(cpuBefore, cpuSnapshot());
     const loadAfter = load();
     log(`${mode}: CPU seconds during the payments: ${Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")} (per 1,000 payments: ${Object.entries(cpu).map(([k, v]) => `${k} ${((1000 * v) / Math.max(1, pay.requests)).toFixed(2)}`).join(", ")})`);
     log(`${mode}: payments ${fmt(pay.perSecond)}/s p50 ${fmt(pay.p50, 1)} ms p99 ${fmt(pay.p99, 1)} ms, first 10 s ${fmt(pay.first10)}/s, last 10 s ${fmt(pay.last10)}/s; statuses ${JSON.stringify(pay.statuses)}`);
-    const sizes = mode === "embedded" ? await documentSizes(sys.api, productId, mongoUrl) : undefined;
-    return { mode, upSeconds: sys.upSeconds, build: { seconds: build.seconds, loans: build.book.length, errors: build.errors }, baseline, pay, cpu, loadBefore, loadAfter, sizes };
+    const sizes = mode === "embedded" ? await documentSizes(sys.api, shared.productId!, shared.mongoUrl) : undefined;
+    return { mode, upSeconds: sys.upSeconds, build: shared.build!, baseline, pay, cpu, loadBefore, loadAfter, sizes };
   } finally {
     for (const n of sys?.nodes.slice().reverse() ?? []) await n.stop();
     await sys?.nats?.stop();
-    await mongo.stop();
   }
 }
 
@@ -231,7 +246,13 @@ async function main(): Promise<void> {
   console.log(`loans bench — node ${process.version}, ${BOOK} loans, ${IN_FLIGHT} in flight, payments ${PAY_SECONDS} s, baseline ${BASELINE_SECONDS} s per mode, business date ${today}`);
   console.log(`machine: ${load()}`);
   const results: ModeResult[] = [];
-  for (const mode of MODES) results.push(await runMode(mode));
+  const mongo: RunningMongo = await startJavaWireServer();
+  try {
+    const shared: Shared = { mongoUrl: `${mongo.url}bench_loans`, attempted: 0 };
+    for (const mode of MODES) results.push(await runMode(mode, shared));
+  } finally {
+    await mongo.stop();
+  }
 
   const row = (cells: string[]) => cells;
   const lines = [row(["mode", "POST /payments", "p50 / p99 ms", "first / last 10 s", "POST /index-rates", "p50 / p99 ms", "payments ÷ index-rates", "load (1 min) before → after"])];
