@@ -11,7 +11,8 @@ import { DEV_TOKEN } from "../shared/auth/roles";
 import { startMongoServer } from "../shared/runtime/mongo-server";
 import { startHealthServer } from "../shared/runtime/health-server";
 import { SERVICE_SCHEMAS } from "../services";
-import { seedDemoData } from "../shared/seed/seed-demo";
+import { seedDemoConfig } from "../shared/seed/seed-demo";
+import { seedDemoLoans } from "../shared/seed/seed-demo-loans";
 import { businessToday } from "../shared/runtime/business-date";
 
 async function main(): Promise<void> {
@@ -37,10 +38,13 @@ async function main(): Promise<void> {
 
   await broker.start();
   const seed = process.env.SEED_DEMO ?? "auto";
+  let demoLoans: (() => Promise<void>) | undefined;
   if (seed === "true" || (seed === "auto" && mongo.kind !== "external")) {
     if (config.services.includes("programs") && config.services.includes("rates")) {
-      const report = await seedDemoData(broker, businessToday(config.businessTz));
+      const today = businessToday(config.businessTz);
+      const { report, productIds } = await seedDemoConfig(broker, today);
       console.log(`[start] demo data: ${JSON.stringify(report)} (SEED_DEMO=false to skip)`);
+      if (config.services.includes("loans")) demoLoans = () => seedLoansAfterStart(broker, today, productIds);
     }
   }
   if (config.healthPort) await startHealthServer(broker, config.healthPort, config.services);
@@ -54,6 +58,23 @@ async function main(): Promise<void> {
     if (!config.authTokens) lines.push(`development token: ${DEV_TOKEN}   e.g. curl -H 'Authorization: Bearer ${DEV_TOKEN}' http://localhost:${config.port}/api/v1/programs`);
   }
   console.log(lines.map((l) => `[start] ${l}`).join("\n"));
+  await demoLoans?.();
+}
+
+/**
+ * The demo loans, serviced through up to a year of payments, statements and fees (a few hundred
+ * mutations), are seeded once the node reports itself up: the start stays as quick as without
+ * them, and the loans and their servicing appear within seconds (a line says when they are done).
+ */
+async function seedLoansAfterStart(broker: ServiceBroker, today: string, productIds: Record<string, string>): Promise<void> {
+  const started = process.hrtime.bigint();
+  try {
+    const counts = await seedDemoLoans(broker, today, productIds);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    console.log(`[start] demo loans: ${JSON.stringify(counts)} in ${seconds.toFixed(1)} s`);
+  } catch (err) {
+    broker.logger.warn("demo loans not seeded:", err);
+  }
 }
 
 main().catch((err) => {

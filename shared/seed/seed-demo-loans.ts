@@ -1,7 +1,7 @@
 /**
  * Plays the demo loans (demo-loans.ts) through the loans service's own actions: create, disburse,
  * then each loan's servicing in date order up to today. Loans run side by side (each one's steps
- * in order), so the embedded start stays quick. Idempotent: a loan whose external_id exists (409)
+ * in order). Idempotent: a loan whose external_id exists (409)
  * is skipped whole. A loan whose servicing the service refuses is reported, not fatal: the demo
  * data must never stop the system from starting.
  */
@@ -25,11 +25,11 @@ interface Step {
   run: () => Promise<void>;
 }
 
-/** Seeds the demo loans of the products `which` accepts (by product name). */
-export async function seedDemoLoans(broker: ServiceBroker, today: string, productIds: Record<string, string>, which: (product: string) => boolean = () => true): Promise<DemoLoanCounts> {
+/** Seeds the demo loans; the products (by name) and the index histories must exist. */
+export async function seedDemoLoans(broker: ServiceBroker, today: string, productIds: Record<string, string>): Promise<DemoLoanCounts> {
   const counts: DemoLoanCounts = { loans: 0, loan_payments: 0, loan_other_transactions: 0, loans_skipped_existing: 0, loan_errors: 0 };
   await Promise.all(
-    DEMO_LOANS.filter((plan) => which(plan.product)).map(async (plan) => {
+    DEMO_LOANS.map(async (plan) => {
       try {
         await seedOne(broker, today, plan, productIds[plan.product], counts);
       } catch (err: any) {

@@ -1,13 +1,15 @@
 /**
  * Loads the demo data through the services' own actions (so it is validated and the averages are
  * computed like any other input). Idempotent: what already exists (409) is looked up, not doubled.
- * The demo loans (demo-loans.ts) are seeded when the loans service is reachable.
+ * First the configuration and the index histories, then the demo loans (demo-loans.ts) when the
+ * loans service is reachable; the embedded start runs the two steps on either side of its
+ * start-up line (bin/start.ts).
  */
 import type { ServiceBroker } from "moleculer";
 import { DEMO_FEE_SCHEDULES, DEMO_PRODUCTS, DEMO_PROGRAMS, demoIndexRates, demoPromotion } from "./demo-data";
 import { seedDemoLoans, type DemoLoanCounts } from "./seed-demo-loans";
 
-export interface SeedReport extends DemoLoanCounts {
+export interface ConfigReport {
   programs: number;
   products: number;
   fee_schedules: number;
@@ -16,12 +18,21 @@ export interface SeedReport extends DemoLoanCounts {
   skipped_existing: number;
 }
 
+export type SeedReport = ConfigReport & DemoLoanCounts;
+
+/** Everything, in order: the configuration, then the demo loans when the loans service is reachable. */
 export async function seedDemoData(broker: ServiceBroker, today: string): Promise<SeedReport> {
-  const report: SeedReport = {
-    programs: 0, products: 0, fee_schedules: 0, promotions: 0, index_rates: 0, skipped_existing: 0,
-    loans: 0, loan_payments: 0, loan_other_transactions: 0, loans_skipped_existing: 0, loan_errors: 0,
-  };
-  const call = async (action: string, params: Record<string, unknown>, counter: keyof SeedReport) => {
+  const { report, productIds } = await seedDemoConfig(broker, today);
+  const loans: DemoLoanCounts = hasService(broker, "loans")
+    ? await seedDemoLoans(broker, today, productIds)
+    : { loans: 0, loan_payments: 0, loan_other_transactions: 0, loans_skipped_existing: 0, loan_errors: 0 };
+  return { ...report, ...loans };
+}
+
+/** Programs, products, fee schedules, the promotion and the index histories; the product ids by name. */
+export async function seedDemoConfig(broker: ServiceBroker, today: string): Promise<{ report: ConfigReport; productIds: Record<string, string> }> {
+  const report: ConfigReport = { programs: 0, products: 0, fee_schedules: 0, promotions: 0, index_rates: 0, skipped_existing: 0 };
+  const call = async (action: string, params: Record<string, unknown>, counter: keyof ConfigReport) => {
     try {
       // A copy: the validator fills defaults into the params it is given, and the demo data is reused.
       const res: any = await broker.call(action, structuredClone(params));
@@ -54,23 +65,17 @@ export async function seedDemoData(broker: ServiceBroker, today: string): Promis
   const { program, ...promotion } = demoPromotion(today);
   await call("programs.createPromotion", { ...promotion, program_id: programIds[program] }, "promotions");
 
-  // Side by side, so the start stays quick: each index's history (in date order, each rate's
-  // averages read the ones before), and the fixed-rate loans; the variable-rate loans need the
-  // index history, so they come after it.
-  const seedLoans = hasService(broker, "loans");
-  const variable = new Set<string>(DEMO_PRODUCTS.filter((p) => p.interest_rate_type === "variable").map((p) => p.name));
+  // One index after the other would be twice as slow: each index's history in date order (each
+  // rate's averages read the ones before), the indexes side by side.
   const rates = demoIndexRates(today);
-  const series = [...new Set(rates.map((r) => r.index_name))].map(async (index) => {
-    for (const rate of rates.filter((r) => r.index_name === index)) await call("rates.createIndexRate", { ...rate, source: "demo seed" }, "index_rates");
-  });
-  const loanCounts = await Promise.all([
-    Promise.all(series).then(() => (seedLoans ? seedDemoLoans(broker, today, productIds, (product) => variable.has(product)) : null)),
-    seedLoans ? seedDemoLoans(broker, today, productIds, (product) => !variable.has(product)) : null,
-  ]);
-  for (const counts of loanCounts) for (const [k, v] of Object.entries(counts ?? {})) report[k as keyof DemoLoanCounts] += v;
-  return report;
+  await Promise.all(
+    [...new Set(rates.map((r) => r.index_name))].map(async (index) => {
+      for (const rate of rates.filter((r) => r.index_name === index)) await call("rates.createIndexRate", { ...rate, source: "demo seed" }, "index_rates");
+    }),
+  );
+  return { report, productIds };
 }
 
-function hasService(broker: ServiceBroker, name: string): boolean {
+export function hasService(broker: ServiceBroker, name: string): boolean {
   return broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true }).some((s: any) => s.name === name);
 }
