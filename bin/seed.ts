@@ -1,7 +1,8 @@
 /**
  * `npm run seed`: loads the demo configuration (shared/seed) through the services' actions.
- * - With TRANSPORTER: joins the running cluster and calls its programs and rates services.
- * - With only MONGO_URL: starts programs and rates in this process against that database.
+ * - With TRANSPORTER: joins the running cluster and calls its programs and rates services (and
+ *   loans, for the demo loans, when the cluster runs it).
+ * - With only MONGO_URL: starts programs, rates and loans in this process against that database.
  * - With neither: the embedded system (npm start) seeds its in-memory database itself.
  */
 import { ServiceBroker } from "moleculer";
@@ -22,10 +23,11 @@ async function main(): Promise<void> {
   if (!config.transporter) {
     broker.createService(SERVICE_SCHEMAS.programs);
     broker.createService(SERVICE_SCHEMAS.rates);
+    broker.createService(SERVICE_SCHEMAS.loans);
   }
   await broker.start();
   try {
-    await broker.waitForServices(["programs", "rates"], 60_000);
+    await broker.waitForServices(config.transporter ? ["programs", "rates"] : ["programs", "rates", "loans"], 60_000);
     const report = await seedDemoData(broker, businessToday(config.businessTz));
     console.log(`[seed] ${JSON.stringify(report)}`);
   } finally {

@@ -11,7 +11,8 @@ import { DEV_TOKEN } from "../shared/auth/roles";
 import { startMongoServer } from "../shared/runtime/mongo-server";
 import { startHealthServer } from "../shared/runtime/health-server";
 import { SERVICE_SCHEMAS } from "../services";
-import { seedDemoData } from "../shared/seed/seed-demo";
+import { seedDemoConfig } from "../shared/seed/seed-demo";
+import { seedDemoLoans } from "../shared/seed/seed-demo-loans";
 import { businessToday } from "../shared/runtime/business-date";
 
 async function main(): Promise<void> {
@@ -38,10 +39,13 @@ async function main(): Promise<void> {
 
   await broker.start();
   const seed = process.env.SEED_DEMO ?? "auto";
+  let demoLoans: (() => Promise<void>) | undefined;
   if (seed === "true" || (seed === "auto" && mongo.kind !== "external")) {
     if (config.services.includes("programs") && config.services.includes("rates")) {
-      const report = await seedDemoData(broker, businessToday(config.businessTz));
+      const today = businessToday(config.businessTz);
+      const { report, productIds } = await seedDemoConfig(broker, today);
       say(`demo data: ${JSON.stringify(report)} (SEED_DEMO=false to skip)`);
+      if (config.services.includes("loans")) demoLoans = () => seedLoansAfterStart(broker, today, productIds, say);
     }
   }
   if (config.healthPort) await startHealthServer(broker, config.healthPort);
@@ -55,12 +59,29 @@ async function main(): Promise<void> {
     if (!config.authTokens && !config.oidc.jwksUrl) lines.push(`development token: ${DEV_TOKEN}   e.g. curl -H 'Authorization: Bearer ${DEV_TOKEN}' http://localhost:${config.port}/api/v1/programs`);
   }
   for (const line of lines) say(line);
+  await demoLoans?.();
 }
 
 /** The start-up summary: `[start] …` lines, or JSON records like the broker's with LOG_FORMAT=json. */
 function startLog(format: "text" | "json"): (message: string) => void {
   if (format === "json") return (msg) => console.log(JSON.stringify({ level: "info", time: new Date().toISOString(), pid: process.pid, mod: "start", msg }));
   return (msg) => console.log(`[start] ${msg}`);
+}
+
+/**
+ * The demo loans, serviced through up to a year of payments, statements and fees (a few hundred
+ * mutations), are seeded once the node reports itself up: the start stays as quick as without
+ * them, and the loans and their servicing appear within seconds (a line says when they are done).
+ */
+async function seedLoansAfterStart(broker: ServiceBroker, today: string, productIds: Record<string, string>, say: (m: string) => void): Promise<void> {
+  const started = process.hrtime.bigint();
+  try {
+    const counts = await seedDemoLoans(broker, today, productIds);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    say(`demo loans: ${JSON.stringify(counts)} in ${seconds.toFixed(1)} s`);
+  } catch (err) {
+    broker.logger.warn("demo loans not seeded:", err);
+  }
 }
 
 main().catch((err) => {
