@@ -467,14 +467,16 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
       const running = this.closing.get(date);
       if (running) return running;
       const started = Date.now();
-      const run = (async () => {
+      // Registered before the broadcast runs: the broadcast reaches this instance too, and its
+      // handler must join this run, not start a second one beside it.
+      const run = Promise.resolve().then(async () => {
         if (announce) await this.broker.broadcast("loans.close.requested", { business_date: date }, { groups: ["loans"] });
         const counts = await this.close.run(date);
         if (!this.lastClosed || date > this.lastClosed) this.lastClosed = date;
         const seconds = (Date.now() - started) / 1000;
         this.logger.info(`close of business ${date}: ${counts.loans} loans in ${seconds.toFixed(1)} s`, counts);
         return { business_date: date, duration_ms: Date.now() - started, counts };
-      })();
+      });
       this.closing.set(date, run);
       void run.finally(() => this.closing.delete(date)).catch(() => undefined);
       return run;

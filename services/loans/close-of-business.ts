@@ -144,10 +144,20 @@ export class CloseOfBusiness {
   async closeUnit(date: string, unit: number): Promise<void> {
     const unitId = `${date}:${unit}`;
     let counts = zeroCounts();
-    // A previous holder may have written chunks it never announced.
-    for (const chunk of await this.models.loan_close_chunks.find({ business_date: date, unit, announced: false }).lean()) await this.announce(chunk as any);
+    const recorded: any[] = await this.models.loan_close_chunks.find({ business_date: date, unit }, { chunk: 1, announced: 1 }).lean();
+    if (recorded.length) {
+      // A previous holder died here: it may have written a chunk it never announced, or left the
+      // side writes (late fees, charge-offs, rate changes) of its last chunk undone. Both are
+      // finished before the unit goes on, so a unit is done only when its loans' ledgers are.
+      for (const c of recorded.filter((c) => !c.announced)) await this.announce((await this.models.loan_close_chunks.findById(c._id).lean()) as any);
+      const stuck: any[] = await this.models.loans.find({ partition: { $in: this.partitionsOf(unit) }, pending: { $ne: null } }, { _id: 1, pending: 1 }).lean();
+      await this.store.finishMany(stuck.map((d) => ({ loanId: String(d._id), pending: d.pending })));
+    }
     const unitDoc: any = await this.models.loan_close_units.findById(unitId).lean();
-    let chunkNo = unitDoc?.chunks ?? 0;
+    // Numbering goes on after the last chunk recorded, not the last one counted on the unit: a
+    // holder killed between a chunk's write and the unit's update leaves the chunk uncounted, and
+    // a new chunk under its number would reuse its event id — and its batch event be dropped.
+    let chunkNo = Math.max(unitDoc?.chunks ?? 0, ...recorded.map((c) => c.chunk));
     const cursor = this.models.loans
       .find({ partition: { $in: this.partitionsOf(unit) }, status: { $in: OPEN }, $or: [{ closed_through: null }, { closed_through: { $lt: date } }] })
       .lean()
@@ -194,18 +204,8 @@ export class CloseOfBusiness {
       }
     }
     const hasSideWrites = (p: (typeof prepared)[number]) => !!(p.plan.transactions?.length || p.plan.modifications?.length || p.plan.statements?.length || p.plan.events.length);
-    await this.models.loan_close_chunks.replaceOne(
-      { _id: chunkId },
-      {
-        _id: chunkId,
-        business_date: date,
-        unit,
-        chunk,
-        announced: false,
-        loans: prepared.map((p) => ({ loan_id: String(p.doc._id), version: p.version + 1, attributes: (p.plan.response as any).attributes, state: (p.plan.response as any).position })),
-      },
-      { upsert: true },
-    );
+    const chunkLoans = prepared.map((p) => ({ loan_id: String(p.doc._id), version: p.version + 1, attributes: (p.plan.response as any).attributes, state: (p.plan.response as any).position }));
+    await this.models.loan_close_chunks.replaceOne({ _id: chunkId }, { _id: chunkId, business_date: date, unit, chunk, announced: false, loans: chunkLoans }, { upsert: true });
     if (prepared.length) {
       const res = await this.models.loans.bulkWrite(
         prepared.map((p) => ({
@@ -225,9 +225,10 @@ export class CloseOfBusiness {
         committed = prepared.filter((p) => ok.has(String(p.doc._id)));
         for (const p of prepared) if (!ok.has(String(p.doc._id))) alone.push(p.doc);
       }
-      await this.announce({ _id: chunkId, business_date: date, unit, chunk, loans: (await this.models.loan_close_chunks.findById(chunkId).lean() as any).loans.filter((l: any) => committed.some((c) => String(c.doc._id) === l.loan_id)) });
+      const written = new Set(committed.map((c) => String(c.doc._id)));
+      await this.announce({ _id: chunkId, business_date: date, unit, chunk, loans: chunkLoans.filter((l) => written.has(l.loan_id)) });
+      await this.store.finishMany(committed.filter(hasSideWrites).map((p) => ({ loanId: String(p.doc._id), pending: p.pending })));
       for (const p of committed) {
-        if (hasSideWrites(p)) await this.store.finish(String(p.doc._id), p.pending);
         counts.loans++;
         count(counts, p.outcome, p.doc.status);
       }
