@@ -1,0 +1,91 @@
+/**
+ * DESIGN.md §4 / §10 metrics of a group of projected loans (a portfolio, a program, a vintage) as
+ * of a business date, through the finance engine's `snapshotMetrics` (decimal.js; nothing is
+ * averaged or divided in the database). Pure.
+ *
+ * Choices (documented in the README of the service):
+ * - positions are the newest the projection holds (the chain snapshots D right after D's close);
+ *   cash flows, totals, IRR and MOIC count only transactions dated on or before D;
+ * - `delinquent_amount` counts loans the loans service itself judged past grace: status
+ *   `delinquent` (or `charged_off` with a balance left) — the events carry no grace period;
+ * - total_disbursed = Σ cash outflows (disbursements, draws, credit refunds), total_collected =
+ *   Σ cash inflows (payments, recoveries, buyouts), as seed 004 classes them.
+ */
+import { snapshotMetrics, xirr, moic, type LoanMetricInput, type PortfolioCashFlow, type SnapshotMetrics } from "../finance";
+import { Decimal } from "../finance";
+import { moneyString, ratioString } from "../finance";
+import { flowsThrough, type ProjectedLoan } from "./loan-projection";
+
+export function metricInput(p: ProjectedLoan): LoanMetricInput {
+  const s = p.state!;
+  return {
+    principal_balance: s.principal_balance,
+    interest_receivable: s.interest_receivable,
+    annual_rate: p.attributes!.annual_rate,
+    days_past_due: s.days_past_due,
+    delinquent: s.status === "delinquent" || s.status === "charged_off",
+  };
+}
+
+export function cashFlowsOf(p: ProjectedLoan, asOf: string): PortfolioCashFlow[] {
+  return flowsThrough(p, asOf).map((f) => (f.amount.startsWith("-") ? { date: f.date, amount: f.amount.slice(1), kind: "disbursement" as const } : { date: f.date, amount: f.amount, kind: "collection" as const }));
+}
+
+/** §4 metrics of the loans given (the caller picked the group's members on `asOf`). */
+export function groupMetrics(asOf: string, loans: readonly ProjectedLoan[]): SnapshotMetrics {
+  const known = loans.filter((l) => l.state && l.attributes);
+  const flows: PortfolioCashFlow[] = [];
+  for (const l of known) for (const f of cashFlowsOf(l, asOf)) flows.push(f);
+  return snapshotMetrics({ as_of: asOf, loans: known.map(metricInput), cash_flows: flows });
+}
+
+export interface SaleTerms {
+  investor_id: string;
+  sale_date: string;
+  price: string;
+  loan_ids: string[];
+}
+
+export interface BuyerView {
+  investor_id: string;
+  sale_date: string;
+  purchase_price: string;
+  collected_since_sale: string;
+  irr: string | null;
+  moic: string | null;
+}
+
+/**
+ * DESIGN.md §10 the buyer's view of a sold portfolio as of `asOf`: the purchase price paid at the
+ * sale date (outflow), the sold loans' collections dated after it (inflows), net of cash paid out
+ * to borrowers after the sale (draws, refunds).
+ */
+export function buyerView(sale: SaleTerms, loans: readonly ProjectedLoan[], asOf: string): BuyerView {
+  const sold = new Set(sale.loan_ids);
+  const flows: { date: string; amount: Decimal }[] = [{ date: sale.sale_date, amount: new Decimal(sale.price).neg() }];
+  let collected = new Decimal(0);
+  let paidOut = new Decimal(0);
+  for (const l of loans) {
+    if (!sold.has(l._id)) continue;
+    for (const f of flowsThrough(l, asOf)) {
+      if (f.date <= sale.sale_date) continue;
+      const a = new Decimal(f.amount);
+      if (a.isNegative()) paidOut = paidOut.plus(a.neg());
+      else collected = collected.plus(a);
+      flows.push({ date: f.date, amount: a });
+    }
+  }
+  const invested = paidOut.plus(sale.price);
+  const multiple = moic(collected, invested);
+  const irr = xirr(flows);
+  return {
+    investor_id: sale.investor_id,
+    sale_date: sale.sale_date,
+    purchase_price: moneyString(new Decimal(sale.price)),
+    collected_since_sale: moneyString(collected),
+    irr: irr ? ratioString(irr) : null,
+    moic: multiple ? ratioString(multiple) : null,
+  };
+}
+
+export const METRIC_NAMES = ["total_balance", "interest_receivable", "delinquent_amount", "loan_count", "weighted_avg_rate", "bucket_breakdown", "irr", "moic", "total_disbursed", "total_collected"] as const;
