@@ -6,8 +6,8 @@
  * Choices (documented in the README of the service):
  * - positions are the newest the projection holds (the chain snapshots D right after D's close);
  *   cash flows, totals, IRR and MOIC count only transactions dated on or before D;
- * - `delinquent_amount` counts loans the loans service itself judged past grace: status
- *   `delinquent` (or `charged_off` with a balance left) — the events carry no grace period;
+ * - `delinquent_amount` counts loans with days past due ≥ 1 after the grace period the loan's
+ *   attributes carry (status `delinquent` for an event from before they carried it);
  * - total_disbursed = Σ cash outflows (disbursements, draws, credit refunds), total_collected =
  *   Σ cash inflows (payments, recoveries, buyouts), as seed 004 classes them.
  */
@@ -23,7 +23,9 @@ export function metricInput(p: ProjectedLoan): LoanMetricInput {
     interest_receivable: s.interest_receivable,
     annual_rate: p.attributes!.annual_rate,
     days_past_due: s.days_past_due,
-    delinquent: s.status === "delinquent" || s.status === "charged_off",
+    // DESIGN.md §4 "days past due ≥ 1 after grace", with the grace the loan event carries; an
+    // event from before the attribute existed falls back to the servicer's own status.
+    ...(typeof p.attributes!.grace_period_days === "number" ? { grace_period_days: p.attributes!.grace_period_days } : { delinquent: s.status === "delinquent" }),
   };
 }
 
