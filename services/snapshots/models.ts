@@ -34,7 +34,7 @@ export const snapshotSchema = new Schema(
 snapshotSchema.index({ portfolio_id: 1, business_date: 1 });
 snapshotSchema.index({ business_date: 1 });
 
-export const snapshotRowsSchema = new Schema({ _id: { type: String, required: true }, rows: [Schema.Types.Mixed] }, loose);
+export const snapshotRowsSchema = new Schema({ _id: { type: String, required: true }, rows_json: String }, loose);
 
 export const groupMetricsSchema = new Schema(
   { _id: { type: String, required: true }, level: String, key: String, business_date: String, metrics: Schema.Types.Mixed },
