@@ -29,16 +29,43 @@ export function metricInput(p: ProjectedLoan): LoanMetricInput {
   };
 }
 
-export function cashFlowsOf(p: ProjectedLoan, asOf: string): PortfolioCashFlow[] {
-  return flowsThrough(p, asOf).map((f) => (f.amount.startsWith("-") ? { date: f.date, amount: f.amount.slice(1), kind: "disbursement" as const } : { date: f.date, amount: f.amount, kind: "collection" as const }));
+/** A loan's live cash flows, parsed once and kept for every group the loan is in (portfolio, program, vintage). */
+const parsedFlows = new WeakMap<ProjectedLoan, { date: string; amount: Decimal }[]>();
+function liveFlows(p: ProjectedLoan): { date: string; amount: Decimal }[] {
+  let list = parsedFlows.get(p);
+  if (!list) {
+    list = [];
+    for (const f of p.flows) if (!f.gone) list.push({ date: f.date, amount: new Decimal(f.amount) });
+    parsedFlows.set(p, list);
+  }
+  return list;
+}
+
+/**
+ * The group's cash flows through `asOf`, summed per day and kind: the totals and the XIRR (which
+ * sums per day itself) are the same, and the engine reads hundreds of days, not every transaction.
+ */
+export function dailyCashFlows(loans: readonly ProjectedLoan[], asOf: string): PortfolioCashFlow[] {
+  const out = new Map<string, Decimal>();
+  const inn = new Map<string, Decimal>();
+  for (const l of loans) {
+    for (const f of liveFlows(l)) {
+      if (f.date > asOf) continue;
+      const side = f.amount.isNegative() ? out : inn;
+      const prev = side.get(f.date);
+      side.set(f.date, prev ? prev.plus(f.amount) : f.amount);
+    }
+  }
+  const flows: PortfolioCashFlow[] = [];
+  for (const [date, a] of out) flows.push({ date, amount: a.neg(), kind: "disbursement" });
+  for (const [date, a] of inn) flows.push({ date, amount: a, kind: "collection" });
+  return flows.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
 }
 
 /** §4 metrics of the loans given (the caller picked the group's members on `asOf`). */
 export function groupMetrics(asOf: string, loans: readonly ProjectedLoan[]): SnapshotMetrics {
   const known = loans.filter((l) => l.state && l.attributes);
-  const flows: PortfolioCashFlow[] = [];
-  for (const l of known) for (const f of cashFlowsOf(l, asOf)) flows.push(f);
-  return snapshotMetrics({ as_of: asOf, loans: known.map(metricInput), cash_flows: flows });
+  return snapshotMetrics({ as_of: asOf, loans: known.map(metricInput), cash_flows: dailyCashFlows(known, asOf) });
 }
 
 export interface SaleTerms {

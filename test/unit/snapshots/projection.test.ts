@@ -1,7 +1,7 @@
 /** The snapshots projection and group metrics as pure functions (DESIGN.md §4, §10). */
 import * as formulajs from "@formulajs/formulajs";
 import { applyLoanEvent, applyLoanState, applyMembership, canonicalLoan, emptyLoan, flowsThrough, loanFromExport, portfolioOn, type ProjectedLoan } from "../../../shared/snapshots/loan-projection";
-import { buyerView, groupMetrics } from "../../../shared/snapshots/group-metrics";
+import { buyerView, dailyCashFlows, groupMetrics } from "../../../shared/snapshots/group-metrics";
 import type { LoanAttributes, LoanPosition, LoanTransaction } from "../../../shared/contracts/loans";
 
 const attrs = (rate = "0.1200"): LoanAttributes => ({
@@ -106,6 +106,18 @@ describe("group metrics", () => {
     expect(later.total_collected).toBe("1169.00");
     const excel = formulajs.XIRR([-1000, -500, -100, 150, 20, 999], ["2026-01-01", "2026-01-15", "2026-01-20", "2026-02-01", "2026-03-01", "2026-06-01"].map((d) => new Date(d)), -0.5) as number;
     expect(Math.abs(Number(later.irr) - excel)).toBeLessThan(1e-7);
+  });
+
+  it("sums the group's cash flows per day and kind, through the date only", () => {
+    const loans = [
+      loan("a", "900.00", "0.10", 0, "active", [["2026-01-01", "-1000.00"], ["2026-02-01", "150.00"], ["2026-09-01", "5.00"]]),
+      loan("b", "500.00", "0.20", 0, "active", [["2026-01-01", "-500.00"], ["2026-02-01", "-20.00"], ["2026-02-01", "30.00"]]),
+    ];
+    expect(dailyCashFlows(loans, "2026-06-30").map((f) => [f.date, String(f.amount), f.kind])).toEqual([
+      ["2026-01-01", "1500", "disbursement"],
+      ["2026-02-01", "20", "disbursement"],
+      ["2026-02-01", "180", "collection"],
+    ]);
   });
 
   it("the buyer's view: the price at the sale date, collections after it", () => {
