@@ -16,17 +16,23 @@ import { Decimal } from "../finance";
 import { moneyString, ratioString } from "../finance";
 import { flowsThrough, type ProjectedLoan } from "./loan-projection";
 
+/** A loan's metric input, parsed once (decimal.js) for every group the loan is in. */
+const parsedInputs = new WeakMap<ProjectedLoan, LoanMetricInput>();
 export function metricInput(p: ProjectedLoan): LoanMetricInput {
+  const cached = parsedInputs.get(p);
+  if (cached) return cached;
   const s = p.state!;
-  return {
-    principal_balance: s.principal_balance,
-    interest_receivable: s.interest_receivable,
-    annual_rate: p.attributes!.annual_rate,
+  const input: LoanMetricInput = {
+    principal_balance: new Decimal(s.principal_balance),
+    interest_receivable: new Decimal(s.interest_receivable),
+    annual_rate: new Decimal(p.attributes!.annual_rate),
     days_past_due: s.days_past_due,
     // DESIGN.md §4 "days past due ≥ 1 after grace", with the grace the loan event carries; an
     // event from before the attribute existed falls back to the servicer's own status.
     ...(typeof p.attributes!.grace_period_days === "number" ? { grace_period_days: p.attributes!.grace_period_days } : { delinquent: s.status === "delinquent" }),
   };
+  parsedInputs.set(p, input);
+  return input;
 }
 
 /** A loan's live cash flows, parsed once and kept for every group the loan is in (portfolio, program, vintage). */
