@@ -45,6 +45,7 @@ import {
   loanStatementSchema, loanTransactionSchema,
 } from "./loans/models";
 import { CloseOfBusiness } from "./loans/close-of-business";
+import { exportPositions } from "./loans/export";
 import { SchedulerEvents } from "../shared/contracts/scheduler";
 import { runDailyJob } from "../shared/scheduler/daily-job";
 import { PARTITIONS } from "../shared/loans/origination";
@@ -264,6 +265,14 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
       async handler(this: Self, ctx: Ctx) {
         if (ctx.params.business_date > this.today()) throw new BusinessRuleError(`business_date ${ctx.params.business_date} is after today`, "future_date");
         return this.closeDate(ctx.params.business_date, true);
+      },
+    },
+
+    /** Every loan's attributes, position, version and cash transactions, as streamed NDJSON (a projection's resync). */
+    exportPositions: {
+      visibility: "public",
+      handler(this: Self) {
+        return exportPositions(this.models.loans, this.models.loan_transactions);
       },
     },
 

@@ -37,6 +37,7 @@ import { onLoanEvent } from "./portfolios/loan-events";
 import { addLoan, currentMembers, membersAsOf, removeLoan, type MembershipDeps } from "./portfolios/membership";
 import { runAutoAssign } from "./portfolios/auto-assign";
 import { sellPortfolio } from "./portfolios/sale";
+import { exportMemberships } from "./portfolios/export";
 import { isInvestor, memberLoanView, ownsPortfolio, portfolioFor, portfolioView } from "./portfolios/views";
 
 const collections = {
@@ -207,6 +208,14 @@ const PortfoliosService: TypedServiceSchema<Vars, Methods> = {
         const [total, page] = await Promise.all([this.models.loan_claims.countDocuments({ portfolio_id: id }), currentMembers(deps, id, undefined, { offset, limit })]);
         const items = page.map((r) => memberLoanView(r.doc, { added_on: r.claim.since, removed_on: null, source: r.claim.source, portfolio_id: id }, r.claim.investor_id));
         return { items, total, limit, offset };
+      },
+    },
+
+    /** Every portfolio and membership with its dates, as streamed NDJSON (a projection's resync). */
+    exportMemberships: {
+      visibility: "public",
+      handler(this: Self) {
+        return exportMemberships(this.models.portfolios, this.models.portfolio_memberships);
       },
     },
 

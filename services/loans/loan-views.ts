@@ -30,6 +30,7 @@ export function attributesOf(doc: any): LoanAttributes {
     region: doc.borrower?.region ?? null,
     credit_score: doc.borrower?.credit_score ?? null,
     currency: "USD",
+    grace_period_days: cfg.grace_period_days ?? 0,
   };
 }
 

@@ -86,6 +86,11 @@ export interface LoanAttributes {
   region: string | null;
   credit_score: number | null;
   currency: string;
+  /**
+   * The product's grace period (days past due before a loan is delinquent, DESIGN.md §3–4), so a
+   * consumer can tell "days past due ≥ 1 after grace" itself. Optional: older events lack it.
+   */
+  grace_period_days?: number;
 }
 
 /** A loan's position after a change: balances, delinquency, status. */

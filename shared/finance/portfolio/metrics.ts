@@ -42,6 +42,11 @@ export interface LoanMetricInput {
   annual_rate: DecimalInput;
   days_past_due: number;
   grace_period_days?: number | null;
+  /**
+   * The servicer's own verdict "days past due beyond grace ≥ 1", when the caller has it but not
+   * the grace period (the snapshots projection: the loan's status); overrides the dpd/grace test.
+   */
+  delinquent?: boolean;
 }
 
 export interface PortfolioCashFlow {
@@ -96,7 +101,7 @@ export function snapshotMetrics(input: {
     weighted = weighted.plus(toDecimal(loan.annual_rate, `loans[${i}].annual_rate`).times(balance));
     const dpd = loan.days_past_due;
     if (!Number.isInteger(dpd) || dpd < 0) throw new FinanceInputError(`'loans[${i}].days_past_due' must be a non-negative integer`, `loans[${i}].days_past_due`, dpd);
-    if (isDelinquent(dpd, loan.grace_period_days ?? 0)) delinquent = delinquent.plus(balance);
+    if (loan.delinquent ?? isDelinquent(dpd, loan.grace_period_days ?? 0)) delinquent = delinquent.plus(balance);
     const bucket = buckets[delinquencyBucket(dpd, boundaries)];
     bucket.count++;
     bucket.balance = bucket.balance.plus(balance);

@@ -1,0 +1,158 @@
+/**
+ * The snapshots service's projection of one loan (DESIGN.md §10): its attributes and position
+ * (the newest version wins), its cash flows (one entry per cash transaction, so a reversal or a
+ * rebook finds what to remove or move) and its portfolio memberships with their dates.
+ *
+ * Pure: `apply*` take a projection and an event payload and return the next projection, leaving
+ * the input alone. The service stores what they return, one document per loan keyed by loan id.
+ */
+import type { LoanAttributes, LoanEventBase, LoanPosition, LoanTransaction, LoanTransactionEvent, LoanDisbursedEvent } from "../contracts/loans";
+import { LoanEvents } from "../contracts/loans";
+import type { PortfolioMembershipEvent } from "../contracts/portfolios";
+import { PortfolioEvents } from "../contracts/portfolios";
+
+/** One cash transaction: `amount` signed (out to the borrower negative, in from them positive). */
+export interface CashFlowEntry {
+  tx_id: string;
+  date: string;
+  amount: string;
+  type: string;
+  /** The loan version that last touched this entry: an older event about it is ignored. */
+  v: number;
+  /** Reversed, or moved by a rebook to another transaction. */
+  gone: boolean;
+}
+
+/** A membership: in the portfolio from `from` (inclusive) to `to` (exclusive; null = still). */
+export interface MembershipSpan {
+  portfolio_id: string;
+  from: string;
+  to: string | null;
+}
+
+export interface ProjectedLoan {
+  _id: string;
+  /** 0 until the first loan event arrives (a membership may come first). */
+  version: number;
+  attributes: LoanAttributes | null;
+  state: LoanPosition | null;
+  flows: CashFlowEntry[];
+  spans: MembershipSpan[];
+}
+
+export function emptyLoan(loanId: string): ProjectedLoan {
+  return { _id: loanId, version: 0, attributes: null, state: null, flows: [], spans: [] };
+}
+
+/** DESIGN.md §7: a consumer applies a loan's state only when its version is newer. */
+export function applyLoanState(p: ProjectedLoan, e: { version: number; attributes: LoanAttributes; state: LoanPosition }): ProjectedLoan {
+  if (e.version <= p.version) return p;
+  return { ...p, version: e.version, attributes: e.attributes, state: e.state };
+}
+
+/** Whether a transaction moves cash and counts as a cash flow (reversal entries do not). */
+export function isCashFlow(tx: Pick<LoanTransaction, "cash_class" | "reverses">): boolean {
+  return tx.cash_class !== null && tx.cash_class !== undefined && !tx.reverses;
+}
+
+/** Disbursements, draws and refunds negative, collections positive. */
+export function signedAmount(tx: Pick<LoanTransaction, "cash_class" | "amount">): string {
+  return tx.cash_class === "cash_outflow" ? negate(tx.amount) : tx.amount;
+}
+
+function negate(amount: string): string {
+  if (amount.startsWith("-")) return amount.slice(1);
+  return /^0*(\.0*)?$/.test(amount) ? amount : `-${amount}`;
+}
+
+/** Sets the entry of `txId` unless a newer event already touched it. */
+function putFlow(flows: CashFlowEntry[], entry: CashFlowEntry): CashFlowEntry[] {
+  const i = flows.findIndex((f) => f.tx_id === entry.tx_id);
+  if (i < 0) return [...flows, entry];
+  const cur = flows[i];
+  if (cur.v > entry.v || (cur.v === entry.v && cur.gone)) return flows;
+  const next = flows.slice();
+  next[i] = entry;
+  return next;
+}
+
+function bookedEntry(tx: LoanTransaction, v: number): CashFlowEntry {
+  return { tx_id: tx.id, date: tx.trade_date, amount: signedAmount(tx), type: tx.type, v, gone: tx.status === "reversed" };
+}
+
+function goneEntry(tx: Pick<LoanTransaction, "id" | "trade_date" | "type">, v: number): CashFlowEntry {
+  return { tx_id: tx.id, date: tx.trade_date, amount: "0", type: tx.type, v, gone: true };
+}
+
+/** Applies a loan.* event (not the close batch, whose entries go through applyLoanState). */
+export function applyLoanEvent(p: ProjectedLoan, subject: string, e: LoanEventBase): ProjectedLoan {
+  let flows = p.flows;
+  const v = e.version;
+  if (subject === LoanEvents.disbursed) {
+    const tx = (e as LoanDisbursedEvent).disbursement;
+    if (tx && isCashFlow(tx)) flows = putFlow(flows, bookedEntry(tx, v));
+  } else if (subject === LoanEvents.transactionBooked) {
+    const tx = (e as LoanTransactionEvent).transaction;
+    if (tx && isCashFlow(tx)) flows = putFlow(flows, bookedEntry(tx, v));
+  } else if (subject === LoanEvents.transactionReversed) {
+    const tx = (e as LoanTransactionEvent).transaction;
+    if (tx && isCashFlow(tx)) flows = putFlow(flows, goneEntry(tx, v));
+  } else if (subject === LoanEvents.transactionRebooked) {
+    // The event carries the moved transaction; the original (rebooked_from) is reversed.
+    const tx = (e as LoanTransactionEvent).transaction;
+    if (tx && isCashFlow(tx)) {
+      if (tx.rebooked_from) flows = putFlow(flows, goneEntry({ id: tx.rebooked_from, trade_date: (e as LoanTransactionEvent).old_trade_date ?? tx.trade_date, type: tx.type }, v));
+      flows = putFlow(flows, bookedEntry(tx, v));
+    }
+  }
+  const next = flows === p.flows ? p : { ...p, flows };
+  return e.attributes && e.state ? applyLoanState(next, e) : next;
+}
+
+/** Applies portfolio.loan.added / portfolio.loan.removed. */
+export function applyMembership(p: ProjectedLoan, subject: string, e: PortfolioMembershipEvent): ProjectedLoan {
+  if (subject === PortfolioEvents.loanAdded) {
+    if (p.spans.some((s) => s.portfolio_id === e.portfolio_id && s.from === e.effective_date)) return p;
+    return { ...p, spans: [...p.spans, { portfolio_id: e.portfolio_id, from: e.effective_date, to: null }] };
+  }
+  if (subject === PortfolioEvents.loanRemoved) {
+    const i = p.spans.findIndex((s) => s.portfolio_id === e.portfolio_id && s.to === null && s.from <= e.effective_date);
+    if (i < 0) return p;
+    const spans = p.spans.slice();
+    spans[i] = { ...spans[i], to: e.effective_date };
+    return { ...p, spans };
+  }
+  return p;
+}
+
+/** The portfolio holding the loan on `date` (DESIGN.md §9 as-of membership), or null. */
+export function portfolioOn(p: Pick<ProjectedLoan, "spans">, date: string): string | null {
+  for (const s of p.spans) if (s.from <= date && (s.to === null || s.to > date)) return s.portfolio_id;
+  return null;
+}
+
+/** The live cash flows dated on or before `date`, oldest first. */
+export function flowsThrough(p: Pick<ProjectedLoan, "flows">, date: string): CashFlowEntry[] {
+  return p.flows.filter((f) => !f.gone && f.date <= date).sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.tx_id.localeCompare(b.tx_id)));
+}
+
+/**
+ * What two projections must agree on (the resync test): version, attributes, position, live
+ * flows and membership spans — not the bookkeeping of gone entries.
+ */
+export function canonicalLoan(p: ProjectedLoan) {
+  return {
+    _id: p._id,
+    version: p.version,
+    attributes: p.attributes,
+    state: p.state,
+    flows: flowsThrough(p, "9999-12-31").map((f) => ({ tx_id: f.tx_id, date: f.date, amount: f.amount, type: f.type })),
+    spans: [...p.spans].sort((a, b) => (a.from + a.portfolio_id).localeCompare(b.from + b.portfolio_id)),
+  };
+}
+
+/** A projection rebuilt from an export line (resync): the loan's answers, not its event history. */
+export function loanFromExport(row: { loan_id: string; version: number; attributes: LoanAttributes; state: LoanPosition; transactions: LoanTransaction[] }, spans: MembershipSpan[]): ProjectedLoan {
+  const flows = row.transactions.filter((t) => isCashFlow(t) && t.status === "booked").map((t) => bookedEntry(t, row.version));
+  return { _id: row.loan_id, version: row.version, attributes: row.attributes, state: row.state, flows, spans };
+}
