@@ -34,7 +34,7 @@ import {
 import { FinanceInputError, FinanceRuleError, calculatePayoff, generateSchedule, leaseBuyoutQuote, projectRemainingSchedule } from "../shared/finance";
 import { needsIndexRate, originationErrors, partitionOf, variableRateAt, type CreateLoanRequest } from "../shared/loans/origination";
 import { accrualTrail } from "../shared/loans/accrual-trail";
-import { businessToday } from "../shared/runtime/business-date";
+import { cachedBusinessToday } from "../shared/runtime/business-date";
 import { LoanStore, type LedgerDoc, type LoadedLoan, type MutationPlan } from "./loans/loan-store";
 import { change, type OpContext } from "./loans/change";
 import { loanView, transactionView } from "./loans/loan-views";
@@ -462,6 +462,7 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
      * write; a loan the close could not process answers 409 until a close succeeds.
      */
     async upToDate(this: Self, loanId: string) {
+      if (!this.lastClosed) return; // no close has run: nothing can be behind it
       const doc: any = await this.models.loans.findById(loanId, { status: 1, closed_through: 1, close_error: 1 }).lean();
       if (!doc) return;
       if (doc.close_error) throw new ConflictError(`loan ${loanId} is held by a failed close of business (${doc.close_error.business_date}): ${doc.close_error.message}`, { loan_id: loanId, close_error: doc.close_error });
@@ -594,7 +595,7 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
     today(this: Self) {
       const fixed = this.settings.businessDate as string | (() => string) | undefined;
       if (fixed) return typeof fixed === "function" ? fixed() : fixed;
-      return businessToday(this.broker.metadata.businessTz);
+      return cachedBusinessToday(this.broker.metadata.businessTz);
     },
 
     // ── ownership from the portfolios and investors services (DESIGN.md §9) ─────────────────
@@ -670,7 +671,18 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
     this.lastClosed = last?._id ?? null;
     const finished = await this.store.sweep();
     if (finished) this.logger.warn(`finished ${finished} loan mutation(s) a stop left half done`);
-    this.sweeper = setInterval(() => void this.store.sweep().catch((err) => this.logger.error("sweep failed", err)), this.settings.sweepIntervalMs);
+    // Periodically: finish what a crash left half done, and learn of closes other instances completed.
+    this.sweeper = setInterval(() => {
+      void this.store.sweep().catch((err) => this.logger.error("sweep failed", err));
+      void this.models.loan_close_runs
+        .findOne({ status: "completed" })
+        .sort({ _id: -1 })
+        .lean()
+        .then((r: any) => {
+          if (r && (!this.lastClosed || r._id > this.lastClosed)) this.lastClosed = r._id;
+        })
+        .catch(() => undefined);
+    }, this.settings.sweepIntervalMs);
   },
   stopped(this: Self) {
     if (this.sweeper) clearInterval(this.sweeper);

@@ -193,11 +193,24 @@ export class LoanStore {
     const deadline = Date.now() + this.retry.budgetMs;
     for (let attempt = 1; attempt <= this.retry.minAttempts || Date.now() < deadline; attempt++) {
       if (attempt > 1) await lostRacePause(attempt, this.retry.maxPauseMs);
-      const loaded = await this.load(loanId);
-      if (idem) {
-        const earlier = await this.remembered(loanId, idem.key, idem.hash);
-        if (earlier !== null) return { response: earlier as T, replayed: true };
+      // The loan and the key's record in one round trip; the record is read again only when a
+      // half-done mutation was just finished (finishing it may have written that record).
+      const [doc, seen] = await Promise.all([
+        this.models.loans.findById(loanId).lean() as Promise<any>,
+        idem ? this.models.loan_idempotency.findById(`${loanId}:${idem.key}`).lean() : Promise.resolve(null),
+      ]);
+      if (!doc) throw new NotFoundError("loan", loanId);
+      let record: any = seen;
+      if (doc.pending) {
+        await this.finish(loanId, doc.pending);
+        doc.pending = null;
+        if (idem) record = await this.models.loan_idempotency.findById(`${loanId}:${idem.key}`).lean();
       }
+      if (idem && record) {
+        if (record.hash !== idem.hash) throw new ConflictError(`idempotency key '${idem.key}' was used with a different request`, { idempotency_key: idem.key });
+        return { response: record.response as T, replayed: true };
+      }
+      const loaded: LoadedLoan = { doc, state: await this.stateOf(doc) };
       const p = await plan(loaded);
       const { version, set, pending } = await this.prepare(loanId, loaded, p, idem);
       const res = await this.models.loans.updateOne({ _id: loanId, version }, { $set: { ...set, pending, version: version + 1 } });
@@ -289,6 +302,7 @@ export class LoanStore {
         pending.transactionUpdates.map((u) => ({ updateOne: { filter: { _id: u._id, ...olderThanThis }, update: { $set: { ...u.set, loan_version: version } } } })) as any,
       );
     }
+    // After the ledger: a repeated request answered from this record finds its transaction booked.
     if (pending.idempotency) {
       await insertAll(m.loan_idempotency, [{ _id: `${loanId}:${pending.idempotency.key}`, loan_id: loanId, hash: pending.idempotency.hash, response: pending.response, created_at: new Date().toISOString() }]);
     }

@@ -5,6 +5,17 @@ export function businessToday(zone: string, now: DateTime = DateTime.utc()): str
   return now.setZone(zone).toISODate()!;
 }
 
+const todayCache = new Map<string, { second: number; date: string }>();
+/** businessToday, computed at most once a second per zone (a hot path asks several times a request). */
+export function cachedBusinessToday(zone: string): string {
+  const second = Math.floor(Date.now() / 1000);
+  const hit = todayCache.get(zone);
+  if (hit && hit.second === second) return hit.date;
+  const date = businessToday(zone);
+  todayCache.set(zone, { second, date });
+  return date;
+}
+
 /** Whether the business clock in `zone` has passed `hhmm` on its current day. */
 export function isPastTimeOfDay(zone: string, hhmm: string, now: DateTime = DateTime.utc()): boolean {
   const local = now.setZone(zone);
