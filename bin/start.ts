@@ -12,7 +12,7 @@ import { startMongoServer } from "../shared/runtime/mongo-server";
 import { startHealthServer } from "../shared/runtime/health-server";
 import { SERVICE_SCHEMAS } from "../services";
 import { seedDemoConfig } from "../shared/seed/seed-demo";
-import { seedDemoLoans } from "../shared/seed/seed-demo-loans";
+import { seedDemoBook } from "../shared/seed/seed-demo-book";
 import { businessToday } from "../shared/runtime/business-date";
 
 async function main(): Promise<void> {
@@ -23,7 +23,14 @@ async function main(): Promise<void> {
   const broker = new ServiceBroker(
     brokerOptions(config, { mongoUrl: mongo.url, skipProcessEventRegistration: true }),
   );
-  for (const name of config.services) broker.createService(SERVICE_SCHEMAS[name as ServiceName]);
+  const seed = process.env.SEED_DEMO ?? "auto";
+  const seeding = (seed === "true" || (seed === "auto" && mongo.kind !== "external")) && ["programs", "rates"].every((s) => config.services.includes(s));
+  const demoBook = seeding && config.services.includes("loans");
+  for (const name of config.services) {
+    // While the demo book closes the past year day by day, the scheduler's clock waits (seedLoansAfterStart starts it).
+    if (name === "scheduler" && demoBook) broker.createService({ mixins: [SERVICE_SCHEMAS.scheduler], settings: { clock: false } } as any);
+    else broker.createService(SERVICE_SCHEMAS[name as ServiceName]);
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -38,15 +45,12 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 
   await broker.start();
-  const seed = process.env.SEED_DEMO ?? "auto";
   let demoLoans: (() => Promise<void>) | undefined;
-  if (seed === "true" || (seed === "auto" && mongo.kind !== "external")) {
-    if (config.services.includes("programs") && config.services.includes("rates")) {
-      const today = businessToday(config.businessTz);
-      const { report, productIds } = await seedDemoConfig(broker, today);
-      say(`demo data: ${JSON.stringify(report)} (SEED_DEMO=false to skip)`);
-      if (config.services.includes("loans")) demoLoans = () => seedLoansAfterStart(broker, today, productIds, say);
-    }
+  if (seeding) {
+    const today = businessToday(config.businessTz);
+    const { report, productIds } = await seedDemoConfig(broker, today);
+    say(`demo data: ${JSON.stringify(report)} (SEED_DEMO=false to skip)`);
+    if (demoBook) demoLoans = () => seedLoansAfterStart(broker, today, productIds, say);
   }
   if (config.healthPort) await startHealthServer(broker, config.healthPort);
 
@@ -76,12 +80,14 @@ function startLog(format: "text" | "json"): (message: string) => void {
 async function seedLoansAfterStart(broker: ServiceBroker, today: string, productIds: Record<string, string>, say: (m: string) => void): Promise<void> {
   const started = process.hrtime.bigint();
   try {
-    const counts = await seedDemoLoans(broker, today, productIds);
+    const counts = await seedDemoBook(broker, today, productIds);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    say(`demo loans: ${JSON.stringify(counts)} in ${seconds.toFixed(1)} s`);
+    say(`demo book: ${JSON.stringify(counts)} in ${seconds.toFixed(1)} s`);
   } catch (err) {
-    broker.logger.warn("demo loans not seeded:", err);
+    broker.logger.warn("demo book not seeded:", err);
   }
+  // The scheduler's clock was held while the demo ran the past year's closes itself.
+  if (process.env.SCHEDULER_CLOCK !== "off" && broker.getLocalService("scheduler")) await broker.call("scheduler.startClock").catch(() => undefined);
 }
 
 main().catch((err) => {

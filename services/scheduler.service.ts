@@ -41,6 +41,7 @@ const collections = { ticks: tickSchema };
 type Vars = MongoVars<typeof collections> & {
   publishDurable(subject: string, id: string, payload: unknown): Promise<void>;
   timers: NodeJS.Timeout[];
+  clockTimer?: NodeJS.Timeout;
   startedAt: number;
   advancing?: Promise<unknown>;
 };
@@ -110,6 +111,22 @@ const SchedulerService: TypedServiceSchema<Vars, Methods> = {
         if (!date) return { business_date: null, status: "not_scheduled", jobs: [] };
         const rows = await this.models.ticks.find({ business_date: date });
         return chainView(date, rows.map((r) => r.toJSON() as any), this.zone());
+      },
+    },
+    /**
+     * Starts the in-process clock of a scheduler created with `clock: false` — the embedded start
+     * does, while its demo book runs the chain over the past year itself, so the clock's catch-up
+     * finds those dates done instead of racing the demo.
+     */
+    startClock: {
+      visibility: "public",
+      params: {},
+      async handler(this: Self) {
+        if (this.clockTimer) return { started: false };
+        this.clockTimer = setInterval(() => this.clockCheck().catch((err) => this.logger.error("scheduler clock check failed", err)), this.settings.clockIntervalMs);
+        this.timers.push(this.clockTimer);
+        await this.clockCheck().catch((err) => this.logger.error("scheduler clock check failed", err));
+        return { started: true };
       },
     },
     /** What the clock does each minute: add the due dates (catch-up included) and run the chain. */
@@ -307,6 +324,7 @@ const SchedulerService: TypedServiceSchema<Vars, Methods> = {
     if (this.settings.clock) {
       await this.clockCheck().catch((err) => this.logger.error("scheduler clock check failed", err));
       every(this.settings.clockIntervalMs, () => this.clockCheck());
+      this.clockTimer = this.timers[this.timers.length - 1];
     }
   },
   stopped(this: Self) {

@@ -8,6 +8,7 @@
 import Decimal from "decimal.js";
 import type { ServiceBroker } from "moleculer";
 import { DEMO_LOANS, daysAfter, daysBefore, statementDates, type DemoLoan } from "./demo-loans";
+import type { SimulatedCalendar } from "./calendar";
 
 export interface DemoLoanCounts {
   loans: number;
@@ -25,23 +26,26 @@ interface Step {
   run: () => Promise<void>;
 }
 
-/** Seeds the demo loans; the products (by name) and the index histories must exist. */
-export async function seedDemoLoans(broker: ServiceBroker, today: string, productIds: Record<string, string>): Promise<DemoLoanCounts> {
+/**
+ * Seeds the demo loans; the products (by name) and the index histories must exist. With a
+ * calendar, each action waits for its day (the demo book's day-by-day run, seed-demo-book.ts).
+ */
+export async function seedDemoLoans(broker: ServiceBroker, today: string, productIds: Record<string, string>, calendar?: SimulatedCalendar): Promise<DemoLoanCounts> {
   const counts: DemoLoanCounts = { loans: 0, loan_payments: 0, loan_other_transactions: 0, loans_skipped_existing: 0, loan_errors: 0 };
-  await Promise.all(
-    DEMO_LOANS.map(async (plan) => {
-      try {
-        await seedOne(broker, today, plan, productIds[plan.product], counts);
-      } catch (err: any) {
-        counts.loan_errors++;
-        broker.logger.warn(`demo loan ${plan.external_id} not fully seeded: ${err?.message ?? err}`);
-      }
-    }),
-  );
+  const one = async (plan: DemoLoan) => {
+    try {
+      await seedOne(broker, today, plan, productIds[plan.product], counts, calendar);
+    } catch (err: any) {
+      counts.loan_errors++;
+      broker.logger.warn(`demo loan ${plan.external_id} not fully seeded: ${err?.message ?? err}`);
+    }
+  };
+  await Promise.all(DEMO_LOANS.map((plan) => (calendar ? calendar.run(() => one(plan)) : one(plan))));
   return counts;
 }
 
-async function seedOne(broker: ServiceBroker, today: string, plan: DemoLoan, productId: string, counts: DemoLoanCounts): Promise<void> {
+async function seedOne(broker: ServiceBroker, today: string, plan: DemoLoan, productId: string, counts: DemoLoanCounts, calendar?: SimulatedCalendar): Promise<void> {
+  const on = (date: string) => calendar?.at(date);
   let loan: any;
   try {
     loan = await broker.call("loans.createLoan", { product_id: productId, external_id: plan.external_id, ...plan.request });
@@ -53,13 +57,16 @@ async function seedOne(broker: ServiceBroker, today: string, plan: DemoLoan, pro
   counts.loans++;
   const id = loan.id as string;
   const opened = daysBefore(today, plan.disbursed_days_ago);
+  await on(opened);
   const disbursed: any = await broker.call("loans.disburse", { id, date: opened });
   const key = (what: string) => `demo-${plan.external_id}-${what}`;
   const pay = async (amount: string, date: string, what: string) => {
+    await on(date);
     await broker.call("loans.pay", { id, amount, date, idempotency_key: key(what) });
     counts.loan_payments++;
   };
   const other = async (action: string, params: Record<string, unknown>) => {
+    await on(String(params.date ?? params.statement_date));
     const res = await broker.call(action, { id, ...params });
     counts.loan_other_transactions++;
     return res as any;
@@ -74,6 +81,7 @@ async function seedOne(broker: ServiceBroker, today: string, plan: DemoLoan, pro
     if (row.due_date > today) break;
     if (plan.paid_off_after !== undefined && paid === plan.paid_off_after) {
       const date = daysBefore(row.due_date, 10);
+      await on(date);
       const quote: any = await broker.call("loans.payoff", { id, date });
       await pay(quote.total, date, "payoff");
       return;
@@ -85,7 +93,8 @@ async function seedOne(broker: ServiceBroker, today: string, plan: DemoLoan, pro
     if (plan.missed?.includes(row.number)) {
       // After the longest grace period of the demo products.
       const feeDate = daysAfter(row.due_date, 16);
-      if (plan.late_fees && feeDate <= today) await other("loans.assessFee", { fee_type: "late", date: feeDate, idempotency_key: key(`late-${row.number}`) });
+      // Run day by day, the close of business assesses the late fee itself (from the fee schedule).
+      if (plan.late_fees && feeDate <= today && !calendar) await other("loans.assessFee", { fee_type: "late", date: feeDate, idempotency_key: key(`late-${row.number}`) });
       continue;
     }
     await pay(row.payment, row.due_date, `p${row.number}`);

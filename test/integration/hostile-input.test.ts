@@ -27,11 +27,13 @@ beforeAll(async () => {
   system = await startSystemProcess({ PORT: String(port), SEED_DEMO: "true", AUTH_TOKENS: TEST_AUTH_TOKENS, SCHEDULER_CLOCK: "off" });
   api = apiClient(base);
   await eventually(async () => (await api("GET", "/ready")).status === 200, 30_000);
+  // "data intact" compares before and after: let the demo book (seeded after start-up) finish first
+  await eventually(() => /demo book/.test(system.output()), 240_000, 200);
   doc = (await api("GET", "/api/openapi.json")).body;
   routes = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, ops]) =>
     Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, op })),
   );
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   if (system && system.child.exitCode === null) system.child.kill("SIGKILL");
