@@ -101,7 +101,7 @@ const TapesService: TypedServiceSchema<Vars, Methods> = {
         new FieldErrors().addAll(P.columnsChoiceErrors(patch)).throwIfAny();
         // A layout and a field list exclude each other: choosing one drops the other.
         const update: Record<string, unknown> = { ...patch };
-        if (patch.layout) update.required_fields = undefined;
+        if (patch.layout) update.required_fields = null;
         if (patch.required_fields) update.layout = null;
         const doc = await patchEntity(this.models.tape_configs, "tape config", id, update, version);
         return doc.toJSON();
