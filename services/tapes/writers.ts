@@ -41,7 +41,22 @@ export async function writeCsv(content: TapeContent, out: Writable): Promise<voi
   await finished(out);
 }
 
-const NUM_FMT: Partial<Record<TapeColumn["type"], string>> = { money: "#,##0.00", rate: "0.0000", date: "yyyy-mm-dd", integer: "0" };
+/**
+ * exceljs commits rows synchronously into its zip; deflate runs on the event loop's thread pool.
+ * A loop that never yields buffers the whole sheet before a byte is compressed, so the writer
+ * lets the zip run every few hundred rows. (This is not full backpressure: exceljs's sheet stream
+ * does not report the deflater's backlog, so on a starved CPU some XML still queues; see the bench.)
+ */
+const YIELD_EVERY = 250;
+const drained = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+const SHARED_STYLES: Record<TapeColumn["type"], Partial<ExcelJS.Style>> = {
+  money: { numFmt: "#,##0.00" },
+  rate: { numFmt: "0.0000" },
+  date: { numFmt: "yyyy-mm-dd" },
+  integer: { numFmt: "0" },
+  string: {},
+};
 
 function isoToDate(iso: string): Date {
   const [y, m, d] = iso.split("-").map(Number);
@@ -55,7 +70,9 @@ function xlsxCell(col: TapeColumn, value: string | number | null): unknown {
   switch (col.type) {
     case "money":
     case "rate":
-      return new Decimal(value).toNumber();
+      // The cell is an IEEE double whatever we do; Number() of a decimal string is the nearest
+      // one, as Decimal#toNumber is. Totals are never summed from these (decimal.js, reconcile.ts).
+      return Number(value);
     case "integer":
       return Number(value);
     case "date":
@@ -80,29 +97,46 @@ function styleHeader(row: ExcelJS.Row): void {
 }
 
 export async function writeXlsx(content: TapeContent, out: Writable): Promise<void> {
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({
+    stream: out,
+    useStyles: true,
+    useSharedStrings: false,
+  });
   wb.creator = "loan-platform tapes";
 
   const tape = wb.addWorksheet("Tape", { views: [{ state: "frozen", ySplit: 1 }] });
-  tape.columns = content.columns.map((c) => ({ header: c.header, key: c.header, width: Math.max(12, c.header.length + 2), style: NUM_FMT[c.type] ? { numFmt: NUM_FMT[c.type] } : {} }));
+  tape.columns = content.columns.map((c) => ({ header: c.header, key: c.header, width: Math.max(12, c.header.length + 2) }));
   styleHeader(tape.getRow(1));
   tape.getRow(1).commit();
+  // One style object per column type, shared by every cell: exceljs caches a style's id by the
+  // object's identity, so 100,000 rows cost one style lookup per column type, not one per cell.
+  const styles = content.columns.map((c) => SHARED_STYLES[c.type]);
+  let n = 0;
   for (const loan of content.loans) {
-    tape.addRow(content.columns.map((c) => xlsxCell(c, cellValue(c, loan, content.ctx)))).commit();
+    if (++n % YIELD_EVERY === 0) await drained();
+    const row = tape.addRow(content.columns.map((c) => xlsxCell(c, cellValue(c, loan, content.ctx))));
+    for (let i = 0; i < styles.length; i++) row.getCell(i + 1).style = styles[i];
+    row.commit();
   }
   tape.commit();
 
   const payments = wb.addWorksheet("Payments", { views: [{ state: "frozen", ySplit: 1 }] });
   payments.columns = [
     { header: "loan_id", key: "loan_id", width: 26 },
-    { header: "date", key: "date", width: 12, style: { numFmt: "yyyy-mm-dd" } },
+    { header: "date", key: "date", width: 12 },
     { header: "type", key: "type", width: 14 },
-    { header: "amount", key: "amount", width: 14, style: { numFmt: "#,##0.00" } },
+    { header: "amount", key: "amount", width: 14 },
   ];
   styleHeader(payments.getRow(1));
   payments.getRow(1).commit();
+  const paymentStyles = [SHARED_STYLES.string, SHARED_STYLES.date, SHARED_STYLES.string, SHARED_STYLES.money];
   for (const loan of content.loans) {
-    for (const f of loan.cash_flows ?? []) payments.addRow([loan.loan_id, isoToDate(f.date), f.type, new Decimal(f.amount).toNumber()]).commit();
+    if (++n % YIELD_EVERY === 0) await drained();
+    for (const f of loan.cash_flows ?? []) {
+      const row = payments.addRow([loan.loan_id, isoToDate(f.date), f.type, Number(f.amount)]);
+      for (let i = 0; i < 4; i++) row.getCell(i + 1).style = paymentStyles[i];
+      row.commit();
+    }
   }
   payments.commit();
 

@@ -8,7 +8,6 @@
  * empty, a standard layout writes the field's ND code there (shared/tapes/layouts.ts).
  */
 import Decimal from "decimal.js";
-import { DateTime } from "luxon";
 import type { LoanAttributes, LoanPosition } from "../contracts/loans";
 
 /** A member loan as `snapshots.portfolioLoans` returns it. */
@@ -48,13 +47,31 @@ export interface TapeField {
 const INFLOW = new Set(["payment", "recovery", "buyout", "cash_inflow", "collection"]);
 const OUTFLOW = new Set(["disbursement", "draw", "credit_refund", "cash_outflow"]);
 
-const money = (v: Decimal.Value | null | undefined): string | null => (v == null || v === "" ? null : new Decimal(v).toFixed(2));
+const CENTS = /^-?\d+\.\d{2}$/;
+/** Money as a 2-decimal string; wire money already is one, and 100,000-loan tapes read it a million times. */
+const money = (v: Decimal.Value | null | undefined): string | null =>
+  v == null || v === "" ? null : typeof v === "string" && CENTS.test(v) ? v : new Decimal(v).toFixed(2);
 const flows = (l: TapeLoan) => l.cash_flows ?? [];
 const sumOf = (l: TapeLoan, pick: (type: string) => boolean) =>
   flows(l).filter((f) => pick(f.type)).reduce((s, f) => s.plus(new Decimal(f.amount).abs()), new Decimal(0));
-const inflows = (l: TapeLoan) => flows(l).filter((f) => INFLOW.has(f.type)).sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+/** A loan's inflows oldest first, computed once per loan (five history fields read them). */
+const inflowCache = new WeakMap<TapeLoan, TapeCashFlow[]>();
+const inflows = (l: TapeLoan): TapeCashFlow[] => {
+  let out = inflowCache.get(l);
+  if (!out) {
+    out = flows(l).filter((f) => INFLOW.has(f.type)).sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+    inflowCache.set(l, out);
+  }
+  return out;
+};
 const isLoc = (l: TapeLoan) => l.attributes.program_type === "line_of_credit";
-const monthsBetween = (from: string, to: string) => Math.max(0, Math.ceil(DateTime.fromISO(to).diff(DateTime.fromISO(from), "months").months));
+/** Whole months from `from` to `to` (a part month counts as one), 0 when `to` has passed. */
+export function monthsBetween(from: string, to: string): number {
+  const [fy, fm, fd] = from.split("-").map(Number);
+  const [ty, tm, td] = to.split("-").map(Number);
+  const months = (ty - fy) * 12 + (tm - fm) + (td > fd ? 1 : 0);
+  return Math.max(0, months);
+}
 
 /** ESMA CMRL55 account status from the loan status and delinquency. */
 export function esmaAccountStatus(state: LoanPosition): string {
