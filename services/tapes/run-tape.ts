@@ -83,7 +83,9 @@ export async function attempt(deps: RunDeps, config: TapeConfig, runId: string):
 
 async function snapshotOf(deps: RunDeps, portfolio_id: string, business_date: string): Promise<any> {
   try {
-    return await deps.call("snapshots.get", { portfolio_id, business_date });
+    // Not taken yet: a 404, or an empty answer, asks for one.
+    const snapshot = await deps.call("snapshots.get", { portfolio_id, business_date });
+    if (snapshot) return snapshot;
   } catch (err: any) {
     if (err?.code !== 404) throw new StageError("snapshot", `no snapshot of portfolio ${portfolio_id} for ${business_date}: ${err?.message ?? err}`, true);
   }
