@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
+import { createServer, type AddressInfo } from "node:net";
 import path from "node:path";
 import type { ServiceBroker, ServiceSchema } from "moleculer";
 import { SMTPServer } from "smtp-server";
@@ -25,6 +26,7 @@ import { MongoMixin } from "../../../shared/db/mongo.mixin";
 import { DurableEventsMixin } from "../../../shared/events/durable-events.mixin";
 import { SchedulerEvents, type JobFinishedEvent, type TickEvent } from "../../../shared/contracts/scheduler";
 import type { DeliveredEvent } from "../../../shared/events/bus";
+import { SERVICE_SCHEMAS } from "../../../services";
 
 let nats: RunningNats;
 let mongo: RunningMongo;
@@ -34,6 +36,7 @@ let gw: ServiceBroker;
 let api: ReturnType<typeof apiClient>;
 let smtp: SMTPServer;
 let dropDir: string;
+let smtpPort: number;
 const snapshots = snapshotsStandIn();
 const mails: { to: string[]; raw: Buffer }[] = [];
 const refuse = new Set<string>();
@@ -58,6 +61,14 @@ const tickProbe: ServiceSchema = {
     },
   },
 };
+
+/** The service's settings choose the transport: restart it with others. */
+async function restartTapes(settings: Record<string, unknown>) {
+  await tapesNode.destroyService(tapesNode.getLocalService("tapes")!);
+  tapesNode.createService({ mixins: [SERVICE_SCHEMAS.tapes], settings } as any);
+  await tapesNode.waitForServices(["tapes"], 10_000);
+  await eventually(async () => (await api("GET", "/api/v1/tape-fields", { token: T.analyst })).status === 200, 10_000);
+}
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
@@ -89,7 +100,7 @@ beforeAll(async () => {
     },
   });
   await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
-  const smtpPort = (smtp.server.address() as any).port;
+  smtpPort = (smtp.server.address() as any).port;
   dropDir = await mkdtemp(path.join(os.tmpdir(), "tapes-drop-"));
 
   const mongoUrl = uniqueDbUrl(mongo.url, "tapes_it");
@@ -307,14 +318,35 @@ it("an investor downloads the tapes of a portfolio it bought, and nothing else",
 it("without SMTP_URL the mail lands in the mail drop as an .eml, its path in the run", async () => {
   const config = await ok(api("POST", "/api/v1/tape-configs", { token: T.analyst, body: configBody({ name: "Dropped", tape_format: "csv", recipient_email: ["drop@fund.example"] }) }), 201);
   // the service's own settings choose the transport: restart it with the mail drop
-  await tapesNode.destroyService(tapesNode.getLocalService("tapes")!);
-  const { SERVICE_SCHEMAS } = await import("../../../services");
-  tapesNode.createService({ mixins: [SERVICE_SCHEMAS.tapes], settings: { smtpUrl: "", mailDropDir: dropDir } } as any);
-  await tapesNode.waitForServices(["tapes"], 10_000);
+  await restartTapes({ smtpUrl: "", mailDropDir: dropDir });
   const run = await ok(api("POST", `/api/v1/tape-configs/${config.id}/run`, { token: T.analyst, body: { business_date: "2026-03-31" } }));
   expect(run.email.transport).toBe("mail_drop");
   expect(run.email.path).toBe(path.join(dropDir, `tape-${run.id}.eml`));
   expect(await readdir(dropDir)).toContain(`tape-${run.id}.eml`);
   const parsed = await simpleParser(await readFile(run.email.path));
   expect(sha256(parsed.attachments[0].content)).toBe(run.file.sha256);
+});
+
+it("an unreachable SMTP server fails the run as retryable; the next day's tick sends it", async () => {
+  const closed = await new Promise<number>((resolve) => {
+    const probe = createServer();
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  await restartTapes({ smtpUrl: `smtp://127.0.0.1:${closed}`, mailDropDir: dropDir });
+  const config = await ok(api("POST", "/api/v1/tape-configs", { token: T.analyst, body: configBody({ name: "Unreachable", tape_format: "csv", tape_schedule: "on_demand", recipient_email: ["later@fund.example"] }) }), 201);
+  const run = await ok(api("POST", `/api/v1/tape-configs/${config.id}/run`, { token: T.analyst, body: { business_date: "2026-03-31" } }));
+  expect(run).toMatchObject({ status: "failed", failed_stage: "email", retryable: true });
+  expect(run.error).toMatch(/ECONNREFUSED|connect/i);
+
+  await restartTapes({ smtpUrl: `smtp://127.0.0.1:${smtpPort}`, mailDropDir: dropDir });
+  await tapesNode.call("tick-probe.tick", { business_date: "2026-05-01" });
+  const report = await eventually(() => reports.find((r) => r.business_date === "2026-05-01"), 30_000);
+  expect(report.counts!.retried).toBeGreaterThanOrEqual(1);
+  const after = await ok(api("GET", `/api/v1/tape-runs/${run.id}`, { token: T.analyst }));
+  expect(after).toMatchObject({ status: "completed", attempts: 2 });
+  const mail = await eventually(() => mails.find((m) => m.to.includes("later@fund.example")), 10_000);
+  expect(sha256((await simpleParser(mail.raw)).attachments[0].content)).toBe(run.file.sha256);
 });
