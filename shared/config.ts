@@ -2,6 +2,9 @@
  * Configuration read once from the environment (DESIGN.md §1: transport and storage are
  * configuration). Every knob the system has is here, so an operator finds them in one place.
  */
+import os from "node:os";
+import path from "node:path";
+
 export interface AppConfig {
   /** Moleculer transporter URL, e.g. nats://127.0.0.1:4222; empty = in-process (embedded). */
   transporter: string;
@@ -31,6 +34,10 @@ export interface AppConfig {
   investorDataKeyId: string;
   /** Portfolio types a portfolio may have (seed 004: configuration-defined). */
   portfolioTypes: string[];
+  /** SMTP server for loan tapes (nodemailer URL, e.g. smtp://user:pass@mail:587); empty = mail drop. */
+  smtpUrl: string;
+  /** Where tapes are dropped as .eml files when no SMTP_URL is set. */
+  mailDropDir: string;
 }
 
 export const DEFAULT_PORTFOLIO_TYPES = ["general", "manual", "position_only"];
@@ -92,6 +99,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     investorDataKeys: env.INVESTOR_DATA_KEYS ?? "",
     investorDataKeyId: env.INVESTOR_DATA_KEY_ID ?? "",
     portfolioTypes: listFrom(env.PORTFOLIO_TYPES, DEFAULT_PORTFOLIO_TYPES, "PORTFOLIO_TYPES"),
+    smtpUrl: env.SMTP_URL ?? "",
+    mailDropDir: env.MAIL_DROP_DIR || path.join(os.tmpdir(), "loan-platform-mail"),
   };
   if (config.oidc.jwksUrl && (!config.oidc.issuer || !config.oidc.audience)) {
     throw new Error("OIDC_JWKS_URL needs OIDC_ISSUER and OIDC_AUDIENCE: a token is only trusted for this issuer and audience");
