@@ -53,13 +53,15 @@ it("is ready, seeded, and guarded by the development token", async () => {
   expect((await api("GET", "/metrics/prometheus")).status).toBe(404);
 });
 
-it("seeds loans of every demo product, serviced with payments, and a second seed run doubles nothing", async () => {
+it("builds the demo book day by day: loans of every product, their closes, late fees and portfolios; a second seed doubles nothing", async () => {
   const api = apiClient(`http://127.0.0.1:${port}`);
   const token = "dev-admin-token";
-  // Seeded once the node reports itself up (bin/start.ts), so the start stays quick.
-  const line = await eventually(() => /demo loans: (\{.*\}) in [\d.]+ s/.exec(system.output()), 90_000, 100);
+  // Built once the node reports itself up (bin/start.ts), so the start stays quick: a year of
+  // business days, each with its close of business and auto-assignment (shared/seed/seed-demo-book.ts).
+  const line = await eventually(() => /demo book: (\{.*\}) in [\d.]+ s/.exec(system.output()), 300_000, 200);
   const report = JSON.parse(line[1]);
-  expect(report).toMatchObject({ loans: DEMO_LOANS.length, loan_errors: 0, loans_skipped_existing: 0 });
+  expect(report).toMatchObject({ loans: DEMO_LOANS.length, loan_errors: 0, loans_skipped_existing: 0, portfolios: 2 });
+  expect(report.days_closed).toBeGreaterThan(300);
   expect(report.loan_payments).toBeGreaterThanOrEqual(60);
 
   const loans = await api("GET", "/api/v1/loans?limit=100", { token });
@@ -81,6 +83,11 @@ it("seeds loans of every demo product, serviced with payments, and a second seed
   expect(ledgers.get(byExternal.get("DEMO-LS-0002").id)).toContain("buyout");
   expect(ledgers.get(byExternal.get("DEMO-LC-0001").id)).toContain("draw");
   expect(items.some((l) => l.status === "delinquent")).toBe(true);
+  // the daily close, not the script, fined the missed installments; auto-assign filled the portfolios
+  const fees = (await api("GET", `/api/v1/loans/${byExternal.get("DEMO-PL-0002").id}/transactions?limit=100`, { token })).body.items.filter((t: any) => t.type === "fee");
+  expect(fees.length).toBeGreaterThan(0);
+  expect(fees.every((t: any) => t.actor === "close_of_business")).toBe(true);
+  expect(items.filter((l) => l.program_type === "installment" && l.portfolio_id).length).toBeGreaterThan(0);
   const statements = await api("GET", `/api/v1/loans/${byExternal.get("DEMO-LC-0001").id}/statements`, { token });
   expect(statements.body.total).toBeGreaterThanOrEqual(6);
 
@@ -89,7 +96,7 @@ it("seeds loans of every demo product, serviced with payments, and a second seed
   const again = await runSeed(mongoUrl);
   expect(again).toMatchObject({ loans: 0, loan_payments: 0, loans_skipped_existing: DEMO_LOANS.length, loan_errors: 0, programs: 0 });
   expect((await api("GET", "/api/v1/loans?limit=1", { token })).body.total).toBe(DEMO_LOANS.length);
-}, 180_000);
+}, 400_000);
 
 it("stops cleanly on SIGTERM", async () => {
   expect(await system.stop()).toBe(0);
