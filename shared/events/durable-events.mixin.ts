@@ -30,7 +30,7 @@ import type { ServiceSchema } from "moleculer";
 import type { ConsumeOptions, ConsumerHandle, DeliveredEvent, DurableBus } from "./bus";
 import { acquireBus, busTargetFor, releaseBus, type BusTarget } from "./broker-bus";
 import { handleOnce, processedEventsModel } from "./idempotency";
-import { enqueueOutbox, outboxModel, OutboxRelay, type OutboxRecord } from "./outbox";
+import { enqueueOutbox, enqueueOutboxMany, outboxModel, OutboxRelay, type OutboxRecord } from "./outbox";
 import { assertFilterSubject, safeName } from "./subjects";
 
 /** A subscription: the method name, or the method name with consumer options. */
@@ -47,6 +47,8 @@ export interface DurableEventsMixinOptions {
 /** What the mixin adds to `this`. */
 export interface DurableEventsVars {
   publishDurable(subject: string, id: string, payload: unknown, opts?: { occurred_at?: string }): Promise<void>;
+  /** publishDurable for many events in one outbox write, in order (a close-of-business chunk's). */
+  publishDurableMany(events: { subject: string; id: string; payload: unknown }[]): Promise<void>;
   /** Set between started and stopped. */
   durable?: DurableState;
 }
@@ -153,6 +155,11 @@ export function DurableEventsMixin(opts: DurableEventsMixinOptions = {}): Partia
       async publishDurable(this: Self, subject: string, id: string, payload: unknown, options: { occurred_at?: string } = {}): Promise<void> {
         await enqueueOutbox(outboxOf(this), { id, subject, payload, occurred_at: options.occurred_at });
         // Fast path; if the bus is not up yet (service starting) the relay's first run picks it up.
+        void this.durable?.relay.kick();
+      },
+      async publishDurableMany(this: Self, events: { subject: string; id: string; payload: unknown }[]): Promise<void> {
+        if (!events.length) return;
+        await enqueueOutboxMany(outboxOf(this), events);
         void this.durable?.relay.kick();
       },
     },

@@ -93,6 +93,26 @@ export async function enqueueOutbox(model: Model<OutboxRecord>, event: DurableEv
   }
 }
 
+/**
+ * enqueueOutbox for many events in one insert, in order (their seq follows the array). An event
+ * already in the outbox is skipped as above; any other failure is thrown.
+ */
+export async function enqueueOutboxMany(model: Model<OutboxRecord>, events: DurableEvent[]): Promise<void> {
+  if (!events.length) return;
+  for (const event of events) {
+    if (!event.id) throw new Error("durable event without id");
+    assertPublishSubject(event.subject);
+  }
+  const now = new Date();
+  const records = events.map((e) => ({ _id: e.id, subject: e.subject, payload: e.payload ?? null, occurred_at: e.occurred_at ?? now.toISOString(), seq: nextSeq(), published: false, created_at: now, attempts: 0 }));
+  try {
+    await model.insertMany(records, { ordered: false });
+  } catch (err: any) {
+    const errors: any[] = err?.writeErrors ?? (err?.code === 11000 ? [err] : []);
+    if (!errors.length || !errors.every((e) => (e?.err?.code ?? e?.code) === 11000)) throw err;
+  }
+}
+
 export interface OutboxRelayOptions {
   model: Model<OutboxRecord>;
   bus: DurableBus;
