@@ -657,6 +657,7 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
       partitions: PARTITIONS,
       nodeId: this.broker.nodeID,
       publish: (subject, id, payload) => this.publishDurable(subject, id, payload),
+      publishMany: (events) => this.publishDurableMany(events),
       logger: this.logger,
       indexRateOn: async (index, date) => {
         try {

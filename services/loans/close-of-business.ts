@@ -20,7 +20,7 @@ import { nextResetDate } from "../../shared/finance";
 import { closeLoan, type CloseOutcome } from "../../shared/loans/close-of-business";
 import { failpoint } from "../../shared/runtime/failpoints";
 import { change, type OpContext } from "./change";
-import type { LoadedLoan, LoanStore, MutationPlan } from "./loan-store";
+import type { LoadedLoan, LoanStore, MutationPlan, PublishMany } from "./loan-store";
 import { ledgerDoc, transactionView } from "./loan-views";
 
 export interface CloseModels {
@@ -40,6 +40,8 @@ export interface CloseOptions {
   /** The index rate of `index` on `date`, or null before its first observation. */
   indexRateOn: (index: string, date: string) => Promise<string | null>;
   publish: (subject: string, id: string, payload: unknown) => Promise<void>;
+  /** The side writes' events of a chunk in one outbox write (optional: else one by one). */
+  publishMany?: PublishMany;
   logger: { info(...a: unknown[]): void; warn(...a: unknown[]): void; error(...a: unknown[]): void };
   onProgress?: (p: { business_date: string; unit: number; loans: number }) => void;
 }
@@ -151,7 +153,7 @@ export class CloseOfBusiness {
       // finished before the unit goes on, so a unit is done only when its loans' ledgers are.
       for (const c of recorded.filter((c) => !c.announced)) await this.announce((await this.models.loan_close_chunks.findById(c._id).lean()) as any);
       const stuck: any[] = await this.models.loans.find({ partition: { $in: this.partitionsOf(unit) }, pending: { $ne: null } }, { _id: 1, pending: 1 }).lean();
-      await this.store.finishMany(stuck.map((d) => ({ loanId: String(d._id), pending: d.pending })));
+      await this.store.finishMany(stuck.map((d) => ({ loanId: String(d._id), pending: d.pending })), this.opts.publishMany);
     }
     const unitDoc: any = await this.models.loan_close_units.findById(unitId).lean();
     // Numbering goes on after the last chunk recorded, not the last one counted on the unit: a
@@ -227,7 +229,7 @@ export class CloseOfBusiness {
       }
       const written = new Set(committed.map((c) => String(c.doc._id)));
       await this.announce({ _id: chunkId, business_date: date, unit, chunk, loans: chunkLoans.filter((l) => written.has(l.loan_id)) });
-      await this.store.finishMany(committed.filter(hasSideWrites).map((p) => ({ loanId: String(p.doc._id), pending: p.pending })));
+      await this.store.finishMany(committed.filter(hasSideWrites).map((p) => ({ loanId: String(p.doc._id), pending: p.pending })), this.opts.publishMany);
       for (const p of committed) {
         counts.loans++;
         count(counts, p.outcome, p.doc.status);

@@ -84,6 +84,8 @@ export interface StoreModels {
 }
 
 type Publish = (subject: string, id: string, payload: unknown) => Promise<void>;
+/** Many events in one outbox write, in order (each loan's events stay in its order). */
+export type PublishMany = (events: { subject: string; id: string; payload: unknown }[]) => Promise<void>;
 
 /** Immutable schedule documents, cached by id (they never change once written). */
 class ScheduleCache {
@@ -319,10 +321,10 @@ export class LoanStore {
 
   /**
    * finish() for the committed mutations of a close-of-business chunk: each kind of side write in
-   * one insert for the whole chunk, each loan's events in order (loans side by side), `pending`
-   * cleared in one bulk write. Per-loan round trips made the side writes most of a close's time.
+   * one insert for the whole chunk, the events in one outbox write (`publishMany`; else each
+   * loan's in order, loans side by side), `pending` cleared in one bulk write. Per-loan round trips made the side writes most of a close's time.
    */
-  async finishMany(items: { loanId: string; pending: PendingMutation }[]): Promise<void> {
+  async finishMany(items: { loanId: string; pending: PendingMutation }[], publishMany?: PublishMany): Promise<void> {
     const simple = items.filter((i) => !i.pending.transactionUpdates?.length && !i.pending.idempotency);
     for (const i of items) if (!simple.includes(i)) await this.finish(i.loanId, i.pending);
     if (!simple.length) return;
@@ -334,9 +336,12 @@ export class LoanStore {
       insertAll(m.loan_promotions, withLoan("promotions")),
       insertAll(m.loan_statements, withLoan("statements")),
     ]);
-    await Promise.all(simple.map(async (i) => {
-      for (const e of i.pending.events) await this.publish(e.subject, e.id, e.payload);
-    }));
+    if (publishMany) await publishMany(simple.flatMap((i) => i.pending.events));
+    else {
+      await Promise.all(simple.map(async (i) => {
+        for (const e of i.pending.events) await this.publish(e.subject, e.id, e.payload);
+      }));
+    }
     await m.loans.bulkWrite(simple.map((i) => ({ updateOne: { filter: { _id: i.loanId, "pending.id": i.pending.id }, update: { $set: { pending: null } } } })) as any, { ordered: false });
   }
 

@@ -36,6 +36,7 @@ const children: StartedProcess[] = [];
 let openBefore: { id: string; partition: number }[];
 let reference: Map<string, any>;
 let referenceBatches: Awaited<ReturnType<typeof closeBatches>>;
+let referenceEvents: string[];
 
 const dbName = (url: string) => new URL(url).pathname.slice(1);
 
@@ -106,6 +107,12 @@ function differences(book: Map<string, any>): { ids: string[]; first?: { id: str
   return { ids, first };
 }
 
+/** The ids of the per-loan events in the outbox (fees booked, rates changed, statuses moved): one per change. */
+async function loanEventIds(db: Db): Promise<string[]> {
+  const docs = await db.collection("loans_outbox").find({}, { projection: { subject: 1 } }).toArray();
+  return docs.filter((d: any) => d.subject !== "loan.close.batch").map((d) => String(d._id)).sort();
+}
+
 /** Every open loan in exactly one batch event of D, with the same version and state as the reference's. */
 function expectCoverage(batches: Awaited<ReturnType<typeof closeBatches>>) {
   const seen = new Map<string, number>();
@@ -123,6 +130,7 @@ it("A, uninterrupted: every open loan closed once, one batch event per chunk of 
   expect(r.counts.errors).toBe(0);
   reference = await snapshotBook(dbs.A);
   referenceBatches = await closeBatches(dbs.A, D);
+  referenceEvents = await loanEventIds(dbs.A);
 
   // The book has what a close must handle: late fees, charge-offs, rate resets, delinquency.
   const loans = [...reference.values()].map((s) => s.loan);
@@ -180,6 +188,7 @@ it("B: SIGKILLed after its third chunk write, restarted and closed again, ends i
   if (diff.first) expect(diff.first.got).toEqual(diff.first.want);
   expect(diff.ids).toEqual([]);
   expectCoverage(await closeBatches(dbs.B, D));
+  expect(await loanEventIds(dbs.B)).toEqual(referenceEvents);
 
   // Closing D again changes nothing: no second accrual, no second fee.
   await closeOn("cob-b2");
@@ -219,5 +228,6 @@ it("C: two instances split the close; one SIGKILLed mid-close, the other finishe
   if (diff.first) expect(diff.first.got).toEqual(diff.first.want);
   expect(diff.ids).toEqual([]);
   expectCoverage(await closeBatches(dbs.C, D));
+  expect(await loanEventIds(dbs.C)).toEqual(referenceEvents);
   expect(await l2.stop()).toBe(0);
 }, 600_000);
