@@ -25,11 +25,11 @@ import type { DeliveredEvent } from "../shared/events/bus";
 import { DurableEventsMixin, type DurableEventsVars } from "../shared/events/durable-events.mixin";
 import { businessToday } from "../shared/runtime/business-date";
 import { dateWindowParams, isoDate, objectId, oneOf } from "../shared/validation/fields";
-import { applyLoanEvent, applyLoanState, applyMembership, type ProjectedLoan } from "../shared/snapshots/loan-projection";
+import { applyLoanEvent, applyLoanState, applyMembership, portfolioOn, type ProjectedLoan } from "../shared/snapshots/loan-projection";
 import { METRIC_NAMES } from "../shared/snapshots/group-metrics";
 import { groupMetricsSchema, projectedLoanSchema, projectedPortfolioSchema, snapshotRowsSchema, snapshotRunSchema, snapshotSchema } from "./snapshots/models";
 import { updateLoan, updateLoans } from "./snapshots/projection-store";
-import { rowsOf, runDaily, snapshotId, takeOne } from "./snapshots/take";
+import { readProjection, rowOf, rowsOf, runDaily, snapshotId, takeOne } from "./snapshots/take";
 import { resync } from "./snapshots/resync";
 
 const collections = {
@@ -159,6 +159,23 @@ const SnapshotsService: TypedServiceSchema<Vars, Methods> = {
         const doc: any = await this.models.snapshots.collection.findOne({ _id: snapshotId(ctx.params.portfolio_id, ctx.params.business_date, ctx.params.kind ?? "daily") as any });
         if (!doc) throw new NotFoundError("snapshot", `${ctx.params.portfolio_id}@${ctx.params.business_date}`);
         return { snapshot: snapshotView(doc), loans: await rowsOf(this.models, doc) };
+      },
+    },
+    /**
+     * Read-only: the loans the projection places in the portfolio on D, as a snapshot taken now
+     * would see them. The projection is fed asynchronously and a snapshot is immutable once taken,
+     * so a caller can wait on this before taking one.
+     */
+    members: {
+      visibility: "public",
+      params: { $$strict: true, portfolio_id: { type: "string", min: 1 }, business_date: isoDate() },
+      async handler(this: Self, ctx: Ctx) {
+        const { portfolio_id, business_date } = ctx.params;
+        const loans: ReturnType<typeof rowOf>[] = [];
+        await readProjection(this.models.snapshot_loans, (p) => {
+          if (portfolioOn(p, business_date) === portfolio_id && p.state && p.attributes) loans.push(rowOf(p, business_date));
+        });
+        return { portfolio_id, business_date, loans: loans.sort((a, b) => a.loan_id.localeCompare(b.loan_id)) };
       },
     },
     /** The daily job for a business date (what the tick runs); idempotent per date. */
