@@ -17,6 +17,7 @@ import type { ServiceThis, TypedServiceSchema } from "../shared/service-types";
 import { Access, type Principal } from "../shared/auth/roles";
 import { readConfig } from "../shared/config";
 import { MongoMixin, type MongoVars } from "../shared/db/mongo.mixin";
+import { paginationParams } from "../shared/db/pagination";
 import { BadRequestError, NotFoundError } from "../shared/errors";
 import { LOAN_EVENTS_FILTER, LoanEvents, type LoanCloseBatchEvent, type LoanEventBase } from "../shared/contracts/loans";
 import { PortfolioEvents, type PortfolioChangedEvent, type PortfolioMembershipEvent, type PortfolioSoldEvent } from "../shared/contracts/portfolios";
@@ -81,14 +82,19 @@ const SnapshotsService: TypedServiceSchema<Vars, Methods> = {
     listSnapshots: {
       rest: "GET /portfolios/:id/snapshots",
       roles: Access.STAFF_READ,
-      params: { $$strict: true, id: objectId, ...dateWindowParams },
+      // A page, oldest first: the dashboard asks for up to 500 over a date window.
+      params: { $$strict: true, id: objectId, ...dateWindowParams, ...paginationParams },
       async handler(this: Self, ctx: Ctx) {
-        const { id, from, to } = ctx.params;
+        const { id, from, to, limit, offset } = ctx.params;
         const range: Record<string, string> = {};
         if (from) range.$gte = from;
         if (to) range.$lte = to;
-        const docs = await this.models.snapshots.collection.find({ portfolio_id: id, ...(from || to ? { business_date: range } : {}) }).sort({ business_date: 1, kind: 1 }).toArray();
-        return { portfolio_id: id, items: docs.map(snapshotView), total: docs.length };
+        const filter = { portfolio_id: id, ...(from || to ? { business_date: range } : {}) };
+        const [docs, total] = await Promise.all([
+          this.models.snapshots.collection.find(filter).sort({ business_date: 1, kind: 1 }).skip(offset).limit(limit).toArray(),
+          this.models.snapshots.collection.countDocuments(filter),
+        ]);
+        return { portfolio_id: id, items: docs.map(snapshotView), total, limit, offset };
       },
     },
     metrics: {
