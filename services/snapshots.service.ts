@@ -17,6 +17,7 @@ import type { ServiceThis, TypedServiceSchema } from "../shared/service-types";
 import { Access, type Principal } from "../shared/auth/roles";
 import { readConfig } from "../shared/config";
 import { MongoMixin, type MongoVars } from "../shared/db/mongo.mixin";
+import { paginationParams } from "../shared/db/pagination";
 import { BadRequestError, NotFoundError } from "../shared/errors";
 import { LOAN_EVENTS_FILTER, LoanEvents, type LoanCloseBatchEvent, type LoanEventBase } from "../shared/contracts/loans";
 import { PortfolioEvents, type PortfolioChangedEvent, type PortfolioMembershipEvent, type PortfolioSoldEvent } from "../shared/contracts/portfolios";
@@ -25,11 +26,11 @@ import type { DeliveredEvent } from "../shared/events/bus";
 import { DurableEventsMixin, type DurableEventsVars } from "../shared/events/durable-events.mixin";
 import { businessToday } from "../shared/runtime/business-date";
 import { dateWindowParams, isoDate, objectId, oneOf } from "../shared/validation/fields";
-import { applyLoanEvent, applyLoanState, applyMembership, type ProjectedLoan } from "../shared/snapshots/loan-projection";
+import { applyLoanEvent, applyLoanState, applyMembership, portfolioOn, type ProjectedLoan } from "../shared/snapshots/loan-projection";
 import { METRIC_NAMES } from "../shared/snapshots/group-metrics";
 import { groupMetricsSchema, projectedLoanSchema, projectedPortfolioSchema, snapshotRowsSchema, snapshotRunSchema, snapshotSchema } from "./snapshots/models";
 import { updateLoan, updateLoans } from "./snapshots/projection-store";
-import { rowsOf, runDaily, snapshotId, takeOne } from "./snapshots/take";
+import { readProjection, rowOf, rowsOf, runDaily, snapshotId, takeOne } from "./snapshots/take";
 import { resync } from "./snapshots/resync";
 
 const collections = {
@@ -81,14 +82,19 @@ const SnapshotsService: TypedServiceSchema<Vars, Methods> = {
     listSnapshots: {
       rest: "GET /portfolios/:id/snapshots",
       roles: Access.STAFF_READ,
-      params: { $$strict: true, id: objectId, ...dateWindowParams },
+      // A page, oldest first: the dashboard asks for up to 500 over a date window.
+      params: { $$strict: true, id: objectId, ...dateWindowParams, ...paginationParams },
       async handler(this: Self, ctx: Ctx) {
-        const { id, from, to } = ctx.params;
+        const { id, from, to, limit, offset } = ctx.params;
         const range: Record<string, string> = {};
         if (from) range.$gte = from;
         if (to) range.$lte = to;
-        const docs = await this.models.snapshots.collection.find({ portfolio_id: id, ...(from || to ? { business_date: range } : {}) }).sort({ business_date: 1, kind: 1 }).toArray();
-        return { portfolio_id: id, items: docs.map(snapshotView), total: docs.length };
+        const filter = { portfolio_id: id, ...(from || to ? { business_date: range } : {}) };
+        const [docs, total] = await Promise.all([
+          this.models.snapshots.collection.find(filter).sort({ business_date: 1, kind: 1 }).skip(offset).limit(limit).toArray(),
+          this.models.snapshots.collection.countDocuments(filter),
+        ]);
+        return { portfolio_id: id, items: docs.map(snapshotView), total, limit, offset };
       },
     },
     metrics: {
@@ -159,6 +165,23 @@ const SnapshotsService: TypedServiceSchema<Vars, Methods> = {
         const doc: any = await this.models.snapshots.collection.findOne({ _id: snapshotId(ctx.params.portfolio_id, ctx.params.business_date, ctx.params.kind ?? "daily") as any });
         if (!doc) throw new NotFoundError("snapshot", `${ctx.params.portfolio_id}@${ctx.params.business_date}`);
         return { snapshot: snapshotView(doc), loans: await rowsOf(this.models, doc) };
+      },
+    },
+    /**
+     * Read-only: the loans the projection places in the portfolio on D, as a snapshot taken now
+     * would see them. The projection is fed asynchronously and a snapshot is immutable once taken,
+     * so a caller can wait on this before taking one.
+     */
+    members: {
+      visibility: "public",
+      params: { $$strict: true, portfolio_id: { type: "string", min: 1 }, business_date: isoDate() },
+      async handler(this: Self, ctx: Ctx) {
+        const { portfolio_id, business_date } = ctx.params;
+        const loans: ReturnType<typeof rowOf>[] = [];
+        await readProjection(this.models.snapshot_loans, (p) => {
+          if (portfolioOn(p, business_date) === portfolio_id && p.state && p.attributes) loans.push(rowOf(p, business_date));
+        });
+        return { portfolio_id, business_date, loans: loans.sort((a, b) => a.loan_id.localeCompare(b.loan_id)) };
       },
     },
     /** The daily job for a business date (what the tick runs); idempotent per date. */

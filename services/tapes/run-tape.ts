@@ -102,7 +102,8 @@ async function generate(deps: RunDeps, config: TapeConfig, run: any) {
   let loans: TapeLoan[];
   try {
     const answer = await deps.call("snapshots.portfolioLoans", { portfolio_id, business_date });
-    loans = Array.isArray(answer) ? answer : (answer?.items ?? []);
+    // snapshots.portfolioLoans answers { snapshot, loans }
+    loans = Array.isArray(answer) ? answer : (answer?.loans ?? answer?.items ?? []);
   } catch (err: any) {
     throw new StageError("snapshot", `could not read the loans of the snapshot: ${err?.message ?? err}`, true);
   }

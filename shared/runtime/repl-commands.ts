@@ -5,7 +5,7 @@
  *   tick <date> [job] [--wait]      ask for a business date's daily chain, or one job of it  (scheduler.runTick, scheduler.chain)
  *   chain [--from D] [--to D]       the chain's progress per business date: its status, each job's run (scheduler.chain)
  *   snapshot <portfolio_id>         take a portfolio's snapshot now                 (snapshots.take)
- *   tape <config_id>                run a loan tape                                  (tapes.run)
+ *   tape <config_id>                run a loan tape                                  (tapes.runConfig)
  *   explain <loan_id> <from> <to>   a loan's interest day by day, and what was billed (loans.accruals)
  *   portfolio <portfolio_id>        a portfolio and its latest snapshot              (portfolios.getPortfolio, snapshots.latest)
  *   deadletters [--limit n]         the durable events that failed every delivery     (JetStream EVENTS_DLQ)
@@ -162,11 +162,11 @@ export function replCommands(opts: ReplCommandOptions = {}): ReplCommand[] {
 
   const tape: ReplCommand = {
     command: "tape <config_id>",
-    description: "Run a loan tape now (tapes.run); prints the run as it progresses",
+    description: "Run a loan tape now (tapes.runConfig); prints the run as it progresses",
     async action(broker, args) {
       print(`tape ${args.config_id}: running…`);
       const started = Date.now();
-      const run = await callIfAvailable(broker, "tapes.run", { id: args.config_id }, `run tape ${args.config_id}`);
+      const run = await callIfAvailable(broker, "tapes.runConfig", { id: args.config_id }, `run tape ${args.config_id}`);
       if (!run) return;
       print(`tape ${args.config_id}: ${run.status ?? "done"} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       printObject(print, "tape run", run);

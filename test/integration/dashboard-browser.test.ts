@@ -1,74 +1,78 @@
 /**
- * Issue 13 point 3: the dashboard in headless Chromium (Debian's package). The portfolio list comes
- * from the real portfolios service (GET /api/v1/portfolios); a stand-in answers the snapshots route
- * (GET /api/v1/portfolios/:id/snapshots) until the snapshots service exists, with the params that
- * route takes (a REST action's params are strict: the page's `limit` must be declared). The test
- * signs in with a token, waits for the charts, checks they hold the snapshot data and saves a
- * screenshot (tmp/dashboard.png).
+ * Issue 13 point 3: the dashboard in headless Chromium (Debian's package), over the real services:
+ * the portfolio list from the portfolios service, the snapshots route
+ * (GET /api/v1/portfolios/:id/snapshots, with the `from`/`to`/`limit` the page sends) from the
+ * snapshots service, over a real book — loans booked and paid through the loans service, put in a
+ * portfolio, and its snapshots taken through POST /api/v1/portfolios/:id/snapshots for three
+ * dates. The test signs in with a token, waits for the charts, checks they hold the snapshots'
+ * figures and saves a screenshot (tmp/dashboard.png).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { ServiceBroker } from "moleculer";
 import { apiClient, eventually, gatewayUrl, startNode, TEST_TOKENS, waitForRoutes } from "../support/system";
 import { startTestMongo, uniqueDbUrl } from "../support/mongo";
+import { startNats, type RunningNats } from "../support/nats";
 import type { RunningMongo } from "../../shared/runtime/mongo-server";
 import { openPage, type Page } from "../support/chromium";
-import { paginationParams } from "../../shared/db/pagination";
-import { dateWindowParams, objectId } from "../../shared/validation/fields";
+import { makeProduct, ok, openLoan, pay } from "../support/loans";
 
-const READ = ["admin", "servicer", "analyst", "investor"];
-const SNAPSHOTS = [
-  { business_date: "2026-11-01", total_balance: "150000.00", delinquent_amount: "5000.00", irr: "0.0810", moic: "0.12", bucket_breakdown: { current: { count: 9, balance: "145000.00" }, "1_29": { count: 1, balance: "5000.00" } } },
-  { business_date: "2026-11-02", total_balance: "148500.00", delinquent_amount: "8200.00", irr: "0.0795", moic: "0.13", bucket_breakdown: { current: { count: 8, balance: "140300.00" }, "1_29": { count: 1, balance: "3200.00" }, "30_59": { count: 1, balance: "5000.00" } } },
-  { business_date: "2026-11-03", total_balance: "147000.00", delinquent_amount: "8000.00", irr: null, moic: "0.14", bucket_breakdown: { current: { count: 8, balance: "139000.00" }, "30_59": { count: 1, balance: "3000.00" }, "60_89": { count: 1, balance: "5000.00" } } },
-];
+const T = TEST_TOKENS;
+const DATES = ["2026-02-15", "2026-03-15", "2026-04-15"];
+const BUCKETS = ["current", "1_29", "30_59", "60_89", "90_119", "120_plus"];
 
+let nats: RunningNats;
 let mongo: RunningMongo;
 let node: ServiceBroker;
 let page: Page;
-const asked: string[] = [];
 let q1 = "";
+const snapshots: any[] = [];
 
 beforeAll(async () => {
-  mongo = await startTestMongo();
+  [nats, mongo] = await Promise.all([startNats({ jetstream: true }), startTestMongo()]);
   node = await startNode({
     nodeID: "dash-browser",
-    services: ["gateway", "portfolios"],
+    services: ["gateway", "programs", "rates", "loans", "portfolios", "snapshots"],
     mongoUrl: uniqueDbUrl(mongo.url, "dashboard"),
-    extraServices: [
-      {
-        name: "snapshots",
-        settings: { rest: "/portfolios" },
-        actions: {
-          list: {
-            rest: "GET /:id/snapshots",
-            roles: READ,
-            params: { id: objectId, ...dateWindowParams, ...paginationParams },
-            handler: (ctx: any) => {
-              asked.push(`${ctx.params.id} ${ctx.meta.user?.role}`);
-              // Newest first, as a list endpoint answers: the page orders them itself.
-              const items = ctx.params.id === q1 ? [...SNAPSHOTS].reverse() : [];
-              return { items, total: items.length, limit: ctx.params.limit, offset: ctx.params.offset };
-            },
-          },
-        },
-      },
-    ] as any,
+    natsUrl: nats.url,
   });
-  await waitForRoutes(node, ["GET /api/v1/portfolios", "POST /api/v1/portfolios", "GET /api/v1/portfolios/:id/snapshots"]);
+  await waitForRoutes(node, ["GET /api/v1/portfolios", "POST /api/v1/portfolios", "POST /api/v1/loans", "GET /api/v1/portfolios/:id/snapshots", "POST /api/v1/portfolios/:id/snapshots"]);
   const api = apiClient(gatewayUrl(node));
-  const created = await api("POST", "/api/v1/portfolios", { token: TEST_TOKENS.admin, body: { name: "Q1 Consumer", user_code: "LP-Q1" } });
+
+  const created = await api("POST", "/api/v1/portfolios", { token: T.admin, body: { name: "Q1 Consumer", user_code: "LP-Q1" } });
   expect(created.status).toBe(201);
   q1 = created.body.id;
-  const leases = await api("POST", "/api/v1/portfolios", { token: TEST_TOKENS.admin, body: { name: "Leases 2026" } });
+  const leases = await api("POST", "/api/v1/portfolios", { token: T.admin, body: { name: "Leases 2026" } });
   expect(leases.status).toBe(201);
-  expect((await api("POST", `/api/v1/portfolios/${leases.body.id}/close`, { token: TEST_TOKENS.admin })).status).toBe(200);
+  expect((await api("POST", `/api/v1/portfolios/${leases.body.id}/close`, { token: T.admin })).status).toBe(200);
+
+  // a real book: two loans, one paying monthly, in Q1 Consumer from the end of January
+  const { product_id } = await makeProduct(api);
+  const loans = [
+    await openLoan(api, { product_id, principal: "10000.00", term_months: 12, annual_rate: "0.12", first_payment_date: "2026-02-01" }, "2026-01-01"),
+    await openLoan(api, { product_id, principal: "25000.50", term_months: 24, annual_rate: "0.09", first_payment_date: "2026-02-15" }, "2026-01-15"),
+  ];
+  await pay(api, loans[0].id, "888.49", "2026-02-01");
+  await pay(api, loans[0].id, "888.49", "2026-03-01");
+  await pay(api, loans[0].id, "888.49", "2026-04-01");
+  for (const loan of loans) {
+    await eventually(async () => (await api("POST", `/api/v1/portfolios/${q1}/loans`, { token: T.servicer, body: { loan_id: loan.id, effective_date: "2026-01-31" } })).status === 201, 20_000);
+  }
+  // a snapshot is immutable once taken: wait until the snapshots projection holds the book
+  await eventually(async () => {
+    const { loans: members } = await node.call<any, any>("snapshots.members", { portfolio_id: q1, business_date: DATES[2] });
+    return members.length === 2 && members.some((l: any) => l.cash_flows.filter((f: any) => f.amount === "888.49").length === 3);
+  }, 20_000);
+  for (const business_date of DATES) {
+    snapshots.push(await ok(api("POST", `/api/v1/portfolios/${q1}/snapshots`, { token: T.servicer, body: { business_date } }), 201));
+  }
   page = await openPage();
-}, 90_000);
+}, 120_000);
 
 afterAll(async () => {
   await page?.close();
   await node?.stop();
+  await nats?.stop();
   await mongo?.stop();
 });
 
@@ -85,24 +89,43 @@ it("signs in, lists the portfolios and charts the first one's snapshot trends", 
 
   expect(await page.evaluate("[...document.querySelectorAll('#portfolios button')].map((b) => b.firstChild.textContent)")).toEqual(["Q1 Consumer", "Leases 2026"]);
   expect(await page.evaluate("document.getElementById('portfolio-name').textContent")).toBe("Q1 Consumer");
-  expect(asked).toEqual([`${q1} analyst`]);
+  expect(await page.evaluate("document.getElementById('snapshot-count').textContent")).toBe("3 snapshot(s)");
+  expect(snapshots.map((x) => x.loan_count)).toEqual([2, 2, 2]);
+  // the route takes what the page sends: a date window and a page size
+  const api = apiClient(gatewayUrl(node));
+  const windowed = await ok(api("GET", `/api/v1/portfolios/${q1}/snapshots?from=${DATES[1]}&to=${DATES[2]}&limit=500`, { token: T.analyst }));
+  expect(windowed).toMatchObject({ total: 2, limit: 500, offset: 0 });
+  expect(windowed.items.map((x: any) => x.business_date)).toEqual(DATES.slice(1));
+  const paged = await ok(api("GET", `/api/v1/portfolios/${q1}/snapshots?limit=1&offset=1`, { token: T.analyst }));
+  expect(paged).toMatchObject({ total: 3, items: [expect.objectContaining({ business_date: DATES[1] })] });
+  expect((await api("GET", `/api/v1/portfolios/${q1}/snapshots?limit=501`, { token: T.analyst })).status).toBe(400);
 
   const charts = await page.evaluate<any>(
     "Object.fromEntries(Object.entries(window.dashboardCharts).map(([k, c]) => [k, { type: c.config.type, labels: c.data.labels, sets: c.data.datasets.map((d) => ({ label: d.label, data: d.data, stack: d.stack })) }]))",
   );
-  const dates = ["2026-11-01", "2026-11-02", "2026-11-03"];
-  expect(charts.balance).toEqual({ type: "line", labels: dates, sets: [{ label: "Total balance", data: [150000, 148500, 147000] }, { label: "Delinquent amount", data: [5000, 8200, 8000] }] });
+  // the charts hold the figures of the snapshots taken, date by date
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  const bucketBalance = (x: any, b: string) => {
+    const v = x.bucket_breakdown?.[b];
+    return v === undefined || v === null ? 0 : Number(typeof v === "object" ? v.balance : v);
+  };
+  expect(charts.balance).toEqual({
+    type: "line",
+    labels: DATES,
+    sets: [{ label: "Total balance", data: snapshots.map((x) => num(x.total_balance)) }, { label: "Delinquent amount", data: snapshots.map((x) => num(x.delinquent_amount)) }],
+  });
+  expect(charts.balance.sets[0].data.every((v: number) => v > 0)).toBe(true);
   expect(charts.buckets.type).toBe("bar");
-  expect(charts.buckets.labels).toEqual(dates);
-  expect(charts.buckets.sets.map((s: any) => [s.label, s.data, s.stack])).toEqual([
-    ["current", [145000, 140300, 139000], "buckets"],
-    ["1_29", [5000, 3200, 0], "buckets"],
-    ["30_59", [0, 5000, 3000], "buckets"],
-    ["60_89", [0, 0, 5000], "buckets"],
-    ["90_119", [0, 0, 0], "buckets"],
-    ["120_plus", [0, 0, 0], "buckets"],
+  expect(charts.buckets.labels).toEqual(DATES);
+  expect(charts.buckets.sets.map((x: any) => [x.label, x.data, x.stack])).toEqual(BUCKETS.map((b) => [b, snapshots.map((x) => bucketBalance(x, b)), "buckets"]));
+  expect(charts.returns.sets).toEqual([
+    { label: "IRR %", data: snapshots.map((x) => (x.irr === null ? null : Math.round(Number(x.irr) * 10000) / 100)) },
+    { label: "MOIC", data: snapshots.map((x) => num(x.moic)) },
   ]);
-  expect(charts.returns.sets).toEqual([{ label: "IRR %", data: [8.1, 7.95, null] }, { label: "MOIC", data: [0.12, 0.13, 0.14] }]);
+  // the payments between the dates show: each later snapshot has collected more
+  const moic = charts.returns.sets[1].data as number[];
+  expect(moic[0]).toBeLessThan(moic[1]);
+  expect(moic[1]).toBeLessThan(moic[2]);
   // Drawn, not just configured: the canvases have pixels.
   expect(await page.evaluate("['chart-balance','chart-buckets','chart-returns'].every((id) => document.getElementById(id).width > 100)")).toBe(true);
 

@@ -4,8 +4,9 @@
  * downloaded, emailed to a real SMTP server on loopback (parsed, attachment hashed), a refused
  * SMTP server failing the run retryably, the scheduler's `tapes` tick, and who may download.
  *
- * The snapshots service is the stand-in of test/support/snapshots-stand-in.ts (the real one is
- * being built in parallel): it answers from the portfolios' membership and the loans' ledger.
+ * The snapshots service is the real one: its projection is fed by the loans' and portfolios'
+ * durable events, so the setup waits until it holds the test's loans and memberships before the
+ * first run takes the (immutable) snapshot.
  */
 import { createHash } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
@@ -16,12 +17,13 @@ import type { ServiceBroker, ServiceSchema } from "moleculer";
 import { SMTPServer } from "smtp-server";
 import { simpleParser } from "mailparser";
 import ExcelJS from "exceljs";
+import Decimal from "decimal.js";
 import { startNats, type RunningNats } from "../../support/nats";
 import { startTestMongo, uniqueDbUrl } from "../../support/mongo";
 import type { RunningMongo } from "../../../shared/runtime/mongo-server";
 import { apiClient, eventually, gatewayUrl, startNode, TEST_TOKENS as T, waitForRoutes } from "../../support/system";
 import { makeProduct, ok, openLoan, pay } from "../../support/loans";
-import { snapshotsStandIn } from "../../support/snapshots-stand-in";
+import { MongoClient } from "mongodb";
 import { MongoMixin } from "../../../shared/db/mongo.mixin";
 import { DurableEventsMixin } from "../../../shared/events/durable-events.mixin";
 import { SchedulerEvents, type JobFinishedEvent, type TickEvent } from "../../../shared/contracts/scheduler";
@@ -37,7 +39,7 @@ let api: ReturnType<typeof apiClient>;
 let smtp: SMTPServer;
 let dropDir: string;
 let smtpPort: number;
-const snapshots = snapshotsStandIn();
+let mongoClient: MongoClient;
 const mails: { to: string[]; raw: Buffer }[] = [];
 const refuse = new Set<string>();
 const reports: JobFinishedEvent[] = [];
@@ -104,11 +106,11 @@ beforeAll(async () => {
   dropDir = await mkdtemp(path.join(os.tmpdir(), "tapes-drop-"));
 
   const mongoUrl = uniqueDbUrl(mongo.url, "tapes_it");
-  core = await startNode({ nodeID: "tapes-core", services: ["programs", "rates", "loans", "portfolios", "investors"], mongoUrl, natsUrl: nats.url });
+  core = await startNode({ nodeID: "tapes-core", services: ["programs", "rates", "loans", "portfolios", "investors", "snapshots"], mongoUrl, natsUrl: nats.url });
   tapesNode = await startNode({
     nodeID: "tapes-node", services: ["tapes"], mongoUrl, natsUrl: nats.url,
     settings: { tapes: { smtpUrl: `smtp://127.0.0.1:${smtpPort}`, mailDropDir: dropDir } },
-    extraServices: [snapshots.schema, tickProbe],
+    extraServices: [tickProbe],
   });
   gw = await startNode({ nodeID: "tapes-gw", services: ["gateway"], mongoUrl, natsUrl: nats.url });
   await gw.waitForServices(["loans", "portfolios", "tapes"], 20_000);
@@ -130,9 +132,17 @@ beforeAll(async () => {
     const page = await ok(api("GET", `/api/v1/portfolios/${portfolio.id}/loans?as_of=2026-03-31`, { token: T.analyst }));
     return page.total === 2 && page.items.some((l: any) => l.state?.total_collected === "888.49");
   }, 20_000);
+  // and so does the snapshots projection (a snapshot, once taken, never changes)
+  await eventually(async () => {
+    const { loans: members } = await core.call<any, any>("snapshots.members", { portfolio_id: portfolio.id, business_date: "2026-03-31" });
+    return members.length === 2 && members.some((l: any) => l.cash_flows.some((f: any) => f.amount === "888.49"));
+  }, 20_000);
+  mongoClient = new MongoClient(mongoUrl);
+  await mongoClient.connect();
 }, 120_000);
 
 afterAll(async () => {
+  await mongoClient?.close();
   await gw?.stop();
   await tapesNode?.stop();
   await core?.stop();
@@ -242,20 +252,21 @@ it("a CSV tape in the ESMA Annex VI layout: RFC 4180, decimal strings, ND codes"
 
 it("a tape that does not reconcile fails with both figures and sends nothing", async () => {
   const config = await ok(api("POST", "/api/v1/tape-configs", { token: T.analyst, body: configBody({ name: "Skewed", recipient_email: ["skew@fund.example"] }) }), 201);
-  snapshots.skew.loans = 1;
-  snapshots.skew.balance = "100.00";
-  try {
-    const run = await ok(api("POST", `/api/v1/tape-configs/${config.id}/run`, { token: T.analyst, body: { business_date: "2026-03-31" } }));
-    expect(run).toMatchObject({ status: "failed", failed_stage: "reconcile", retryable: false });
-    expect(run.error).toMatch(/tape 2 loans, balance [\d.]+; snapshot 3 loans, balance [\d.]+/);
-    expect(run.file ?? null).toBeNull();
-    expect(mails.some((m) => m.to.includes("skew@fund.example"))).toBe(false);
-    expect((await download(run.id, T.analyst)).status).toBe(409);
-    expect((await api("POST", `/api/v1/tape-runs/${run.id}/retry`, { token: T.analyst })).status).toBe(409);
-  } finally {
-    snapshots.skew.loans = 0;
-    snapshots.skew.balance = "0.00";
-  }
+  // a snapshot that disagrees with its loans: the stored one of a date of its own, its figures
+  // corrupted in MongoDB (the other tests' 2026-03-31 snapshot stays true)
+  const taken = await core.call<any, any>("snapshots.take", { portfolio_id: portfolio.id, business_date: "2026-04-15" });
+  expect(taken).toMatchObject({ loan_count: 2 });
+  const skewed = new Decimal(taken.total_balance).plus("100.00").toFixed(2);
+  const updated = await mongoClient.db().collection("snapshots").updateOne({ _id: taken.id }, { $set: { loan_count: 3, total_balance: skewed } });
+  expect(updated.modifiedCount).toBe(1);
+
+  const run = await ok(api("POST", `/api/v1/tape-configs/${config.id}/run`, { token: T.analyst, body: { business_date: "2026-04-15" } }));
+  expect(run).toMatchObject({ status: "failed", failed_stage: "reconcile", retryable: false });
+  expect(run.error).toContain(`tape 2 loans, balance ${new Decimal(taken.total_balance).toFixed(2)}; snapshot 3 loans, balance ${skewed}`);
+  expect(run.file ?? null).toBeNull();
+  expect(mails.some((m) => m.to.includes("skew@fund.example"))).toBe(false);
+  expect((await download(run.id, T.analyst)).status).toBe(409);
+  expect((await api("POST", `/api/v1/tape-runs/${run.id}/retry`, { token: T.analyst })).status).toBe(409);
 });
 
 it("a refused SMTP recipient fails the run as retryable; the retry sends the stored file", async () => {
@@ -281,6 +292,8 @@ it("the tapes tick runs the configs due on D once, reports job.finished, and lis
   expect(report.counts).toMatchObject({ configs_due: 4, completed: 4, failed: 0 });
   const runs = await ok(api("GET", `/api/v1/tape-runs?config_id=${daily.id}`, { token: T.analyst }));
   expect(runs.items.map((r: any) => [r.business_date, r.status])).toEqual([["2026-04-30", "completed"]]);
+  // reconciled with the real snapshot of 2026-04-30, taken by the run: both loans still members
+  expect(runs.items[0].reconciliation).toMatchObject({ ok: true, tape_loan_count: 2, snapshot_loan_count: 2 });
   // the same tick again (a redelivery, a backfill) finds every run done
   await tapesNode.call("tapes.runDue", { business_date: "2026-04-30" });
   expect((await ok(api("GET", `/api/v1/tape-runs?config_id=${daily.id}`, { token: T.analyst }))).total).toBe(1);
