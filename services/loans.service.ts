@@ -500,6 +500,7 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
     /** Everything a replay reads: opening state, ledger, statements, rate resets. */
     async history(this: Self, l: LoadedLoan) {
       const id = String(l.doc._id);
+      if (!l.doc.opening_ref) throw new ConflictError(`a ${l.doc.status} loan has no ledger to change`, { status: l.doc.status });
       const [ledger, statements, mods] = await Promise.all([
         this.byIds(this.models.loan_transactions, seqIds(id, "-", l.doc.ledger_seq)),
         this.byIds(this.models.loan_statements, seqIds(id, ":s", l.doc.statement_seq ?? 0)),

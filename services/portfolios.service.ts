@@ -82,7 +82,7 @@ const PortfoliosService: TypedServiceSchema<Vars, Methods> = {
           _id,
           user_code: userCode(body.user_code, _id.toHexString()),
           portfolio_type: body.portfolio_type ?? P.PORTFOLIO_TYPES[0],
-          public_name: body.public_name ?? body.name,
+          public_name: body.public_name || body.name,
           status: "open",
         });
         ctx.meta.$statusCode = 201;

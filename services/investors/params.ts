@@ -5,7 +5,7 @@ import { patchParams } from "../../shared/validation/patch";
 export const INVESTOR_TYPES = ["individual", "institutional", "fund", "bank", "other"] as const;
 export const investorId = { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$", messages: { stringPattern: "The '{field}' field must be an id of letters, digits, '_' or '-' (at most 64)" } } as const;
 
-const accountish = (max: number) => ({ type: "string", optional: true, trim: true, min: 4, max, pattern: "^[A-Za-z0-9 -]+$", messages: { stringPattern: "The '{field}' field must be letters, digits, spaces or '-'" } }) as const;
+const accountish = (max: number) => ({ type: "string", optional: true, min: 4, max, pattern: "^[A-Za-z0-9 -]+$", messages: { stringPattern: "The '{field}' field must be letters, digits, spaces or '-'" } }) as const;
 
 export const bankDetails = {
   type: "object",

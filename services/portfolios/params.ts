@@ -4,7 +4,7 @@
  */
 import { readConfig } from "../../shared/config";
 import { criteriaErrors } from "../../shared/portfolios/criteria";
-import { int, isoDate, money, objectId, oneOf, text } from "../../shared/validation/fields";
+import { int, isoDate, money, objectId, oneOf, text, withCrossFieldCheck } from "../../shared/validation/fields";
 import { patchParams } from "../../shared/validation/patch";
 
 const config = readConfig();
@@ -20,17 +20,26 @@ export const USER_CODE_PATTERN = "^([a-z][a-z0-9_]{0,15}:)?[A-Za-z0-9][A-Za-z0-9
 const maintained = (field: string) => ({ type: "forbidden", messages: { forbidden: `The '${field}' field is maintained by the system and cannot be written` } });
 const informative = { type: "array", items: text(200), max: 200, optional: true } as const;
 
-/** The criteria rule tree, checked in the same pass as the other fields: each problem named by path. */
-const criteria = {
-  type: "any",
-  optional: true,
-  nullable: true,
-  custom(value: unknown, errors: any[], _schema: unknown, path: string) {
-    if (value === null || value === undefined) return value;
-    for (const e of criteriaErrors(value, path || "criteria")) errors.push({ type: e.type ?? "criteria", field: e.field, message: e.message, actual: e.actual });
-    return value;
+/**
+ * The criteria rule tree. What a value may be depends on its field and op, so the tree is checked
+ * as a cross-field rule (each problem named by path, in the same 400 as the other fields); the
+ * document states its shape.
+ */
+const CRITERIA_SCHEMA = {
+  type: "object",
+  description: "{ all: [...] } | { any: [...] } of { field, op, value } (DESIGN.md §9)",
+  properties: {
+    all: { type: "array", items: { type: "object" } },
+    any: { type: "array", items: { type: "object" } },
+    field: { type: "string" },
+    op: { type: "string", enum: ["eq", "ne", "in", "nin", "gt", "gte", "lt", "lte", "between"] },
+    value: {},
   },
-} as const;
+};
+const criteria = withCrossFieldCheck(
+  { type: "object", optional: true, nullable: true, openapi: CRITERIA_SCHEMA },
+  (body) => (body.criteria === null || body.criteria === undefined ? [] : criteriaErrors(body.criteria, "criteria")),
+);
 
 export const portfolioFields = {
   name: text(200),
@@ -57,7 +66,8 @@ const systemFields = {
 };
 
 export const createPortfolioParams = { $$strict: true, ...portfolioFields, ...systemFields };
-export const patchPortfolioParams = { id: objectId, ...patchParams(portfolioFields), ...systemFields };
+// The criteria check judges the tree alone, not the whole entity: a patch keeps it.
+export const patchPortfolioParams = { id: objectId, ...patchParams(portfolioFields), criteria, ...systemFields };
 
 export const addLoanParams = { $$strict: true, id: objectId, loan_id: entityId, effective_date: isoDate({ optional: true }) };
 export const removeLoanParams = { $$strict: true, id: objectId, loan_id: entityId, effective_date: isoDate({ optional: true }) };

@@ -13,7 +13,8 @@ export function ruleToSchema(rule: unknown): JsonSchema {
   if (Array.isArray(rule)) return { anyOf: rule.map(ruleToSchema) };
   if (!rule || typeof rule !== "object") return {};
   const r = rule as Record<string, any>;
-  const out = typeSchema(r);
+  // A rule whose shape a validator type cannot say (a rule tree) states its schema itself.
+  const out = r.openapi && typeof r.openapi === "object" ? { ...(r.openapi as JsonSchema) } : typeSchema(r);
   if (r.nullable) out.nullable = true;
   if (r.default !== undefined && typeof r.default !== "function") out.default = r.default;
   if (typeof r.description === "string") out.description = r.description;

@@ -193,6 +193,9 @@ function responses(route: DocumentedRoute, hasPathParams: boolean, inQuery: bool
   if (!route.public) [401, 403, 404, 422].forEach((s) => errors.add(s));
   if (hasPathParams) errors.add(404);
   if (!inQuery) [409, 413, 415, 422].forEach((s) => errors.add(s));
+  // A state conflict can answer any authenticated change, and a read of one entity (a quote of a
+  // loan that is not open), whatever carries its params.
+  if (!route.public && (method !== "GET" || hasPathParams)) errors.add(409);
   if (method === "PATCH") errors.add(428);
   for (const status of [...errors].sort()) {
     out[String(status)] = { description: ERROR_DESCRIPTIONS[status], content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
