@@ -25,16 +25,17 @@ const informative = { type: "array", items: text(200), max: 200, optional: true 
  * as a cross-field rule (each problem named by path, in the same 400 as the other fields); the
  * document states its shape.
  */
-const CRITERIA_SCHEMA = {
+const CRITERIA_VALUE = { anyOf: [{ type: "string" }, { type: "number" }, { type: "boolean" }, { type: "array", items: { anyOf: [{ type: "string" }, { type: "number" }] } }] };
+const CRITERIA_LEAF = { field: { type: "string" }, op: { type: "string", enum: ["eq", "ne", "in", "nin", "gt", "gte", "lt", "lte", "between"] }, value: CRITERIA_VALUE };
+const criteriaNode = (items: object) => ({
   type: "object",
+  additionalProperties: false,
+  properties: { all: { type: "array", items }, any: { type: "array", items }, ...CRITERIA_LEAF },
+});
+/** Two levels of groups are documented; deeper trees are accepted and checked all the same. */
+const CRITERIA_SCHEMA = {
+  ...criteriaNode(criteriaNode({ type: "object", additionalProperties: false, properties: CRITERIA_LEAF })),
   description: "{ all: [...] } | { any: [...] } of { field, op, value } (DESIGN.md §9)",
-  properties: {
-    all: { type: "array", items: { type: "object" } },
-    any: { type: "array", items: { type: "object" } },
-    field: { type: "string" },
-    op: { type: "string", enum: ["eq", "ne", "in", "nin", "gt", "gte", "lt", "lte", "between"] },
-    value: {},
-  },
 };
 const criteria = withCrossFieldCheck(
   { type: "object", optional: true, nullable: true, openapi: CRITERIA_SCHEMA },
