@@ -7,9 +7,8 @@
  * services run, they consume their durable ticks and report through runDailyJob, as the real
  * services do, so the chain the REPL shows progresses for real.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
 import type { ServiceBroker, ServiceSchema } from "moleculer";
+import { startRepl, type ReplProcess } from "../support/repl-process";
 import { startNats, type RunningNats } from "../support/nats";
 import { startTestMongo, uniqueDbUrl } from "../support/mongo";
 import type { RunningMongo } from "../../shared/runtime/mongo-server";
@@ -25,8 +24,7 @@ import { serviceOf } from "../../shared/scheduler/job-run";
 let nats: RunningNats;
 let mongo: RunningMongo;
 let node: ServiceBroker;
-let repl: ChildProcess;
-let out = "";
+let repl: ReplProcess;
 
 // The scheduler's business clock: a week after the dates the tests ask for, running on in real
 // time, so no date asked for is in the future whatever day the tests run.
@@ -44,42 +42,17 @@ beforeAll(async () => {
     // A long discovery grace: the jobs of services not running yet wait for them instead of being skipped.
     settings: { scheduler: { now, pumpIntervalMs: 250, discoveryGraceMs: 10 * 60_000 } },
   });
-  const clean = { ...process.env };
-  for (const key of ["MONGO_URL", "SERVICES", "JETSTREAM_URL"]) delete clean[key];
-  repl = spawn(process.execPath, ["--import", "tsx", "bin/repl.ts"], {
-    cwd: path.resolve(__dirname, "../.."),
-    env: { ...clean, TRANSPORTER: nats.url, LOG_LEVEL: "warn" },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  repl.stdout!.on("data", (d) => (out += d));
-  repl.stderr!.on("data", (d) => (out += d));
-  await eventually(() => out.includes("loans $") || repl.exitCode !== null, 60_000);
-  if (repl.exitCode !== null) throw new Error(`repl exited:\n${out}`);
+  repl = await startRepl(nats.url);
 }, 90_000);
 
 afterAll(async () => {
-  if (repl && repl.exitCode === null) {
-    const exited = new Promise((r) => repl.once("exit", r));
-    repl.stdin!.end();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
-    clearTimeout(timer);
-    if (repl.exitCode === null) repl.kill("SIGKILL");
-  }
+  await repl?.stop();
   await node?.stop();
   await nats?.stop();
   await mongo?.stop();
 });
 
-/** Types a command and returns what the REPL printed until `until` appears. */
-async function type(command: string, until: RegExp, timeoutMs = 20_000): Promise<string> {
-  const from = out.length;
-  repl.stdin!.write(`${command}\n`);
-  return eventually(() => {
-    const answer = out.slice(from);
-    return until.test(answer) ? answer : undefined;
-  }, timeoutMs);
-}
+const type = (command: string, until: RegExp, timeoutMs?: number) => repl.type(command, until, timeoutMs);
 
 it("lists the operator's commands in help", async () => {
   const help = await type("help", /portfolio/);
@@ -220,7 +193,7 @@ describe("once the services behind the commands run", () => {
     for (const job of JOB_NAMES) hold(`${job}:2026-11-03`);
     const releaseInTurn = (async () => {
       for (const job of JOB_NAMES) {
-        await eventually(() => out.includes(`2026-11-03 ${job}: started`), 25_000);
+        await eventually(() => repl.output().includes(`2026-11-03 ${job}: started`), 25_000);
         holds.get(`${job}:2026-11-03`)!.release();
       }
     })();

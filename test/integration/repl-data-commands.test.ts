@@ -5,11 +5,11 @@
  * loans) behind them. (test/integration/repl-commands.test.ts runs the scheduler's commands; its
  * cluster runs stand-ins for the jobs' services, so these commands have a cluster of their own.)
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { ServiceBroker } from "moleculer";
+import { startRepl, type ReplProcess } from "../support/repl-process";
 import { startNats, type RunningNats } from "../support/nats";
 import { startTestMongo, uniqueDbUrl } from "../support/mongo";
 import type { RunningMongo } from "../../shared/runtime/mongo-server";
@@ -21,9 +21,8 @@ import { readConfig } from "../../shared/config";
 let nats: RunningNats;
 let mongo: RunningMongo;
 let node: ServiceBroker;
-let repl: ChildProcess;
+let repl: ReplProcess;
 let dropDir: string;
-let out = "";
 let portfolio: any;
 let config: any;
 const today = businessToday(readConfig().businessTz);
@@ -61,43 +60,18 @@ beforeAll(async () => {
     body: { name: "REPL tape", portfolio_id: portfolio.id, tape_format: "csv", tape_schedule: "on_demand", required_fields: ["loan_id", "current_principal_balance"], recipient_email: ["ops@fund.example"] },
   }), 201);
 
-  const clean = { ...process.env };
-  for (const key of ["MONGO_URL", "SERVICES", "JETSTREAM_URL"]) delete clean[key];
-  repl = spawn(process.execPath, ["--import", "tsx", "bin/repl.ts"], {
-    cwd: path.resolve(__dirname, "../.."),
-    env: { ...clean, TRANSPORTER: nats.url, LOG_LEVEL: "warn" },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  repl.stdout!.on("data", (d) => (out += d));
-  repl.stderr!.on("data", (d) => (out += d));
-  await eventually(() => out.includes("loans $") || repl.exitCode !== null, 60_000);
-  if (repl.exitCode !== null) throw new Error(`repl exited:\n${out}`);
+  repl = await startRepl(nats.url);
 }, 120_000);
 
 afterAll(async () => {
-  if (repl && repl.exitCode === null) {
-    const exited = new Promise((r) => repl.once("exit", r));
-    repl.stdin!.end();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
-    clearTimeout(timer);
-    if (repl.exitCode === null) repl.kill("SIGKILL");
-  }
+  await repl?.stop();
   await node?.stop();
   await nats?.stop();
   await mongo?.stop();
   if (dropDir) await rm(dropDir, { recursive: true, force: true });
 });
 
-/** Types a command and returns what the REPL printed until `until` appears. */
-async function type(command: string, until: RegExp, timeoutMs = 20_000): Promise<string> {
-  const from = out.length;
-  repl.stdin!.write(`${command}\n`);
-  return eventually(() => {
-    const answer = out.slice(from);
-    return until.test(answer) ? answer : undefined;
-  }, timeoutMs);
-}
+const type = (command: string, until: RegExp, timeoutMs?: number) => repl.type(command, until, timeoutMs);
 
 const field = (text: string, key: string) => new RegExp(`^  ${key}: (.*)$`, "m").exec(text)?.[1];
 
