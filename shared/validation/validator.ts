@@ -134,7 +134,9 @@ export function convertQueryStrings(params: Record<string, any>, schema: Record<
   for (const [key, value] of Object.entries(params)) {
     const rule = schema[key];
     if (typeof value !== "string" || !rule || typeof rule !== "object") continue;
-    if (rule.type === "number" && /^-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,15})?$/.test(value)) out[key] = Number(value);
+    // An integer is written without a fraction ("0.0" is not an integer in the document's terms).
+    const number = rule.integer ? /^-?(?:0|[1-9][0-9]{0,14})$/ : /^-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,15})?$/;
+    if (rule.type === "number" && number.test(value)) out[key] = Number(value);
     if (rule.type === "boolean" && (value === "true" || value === "false")) out[key] = value === "true";
   }
   return out;

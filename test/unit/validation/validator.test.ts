@@ -96,6 +96,8 @@ describe("query strings convert strictly", () => {
     for (const n of ["", "0x10", " 5", "1e3", "5 "]) expect([n, await fields(broker.call("t.list", { n }))]).toEqual([n, ["n:number"]]);
     for (const flag of ["1", "on", "yes"]) expect([flag, await fields(broker.call("t.list", { flag }))]).toEqual([flag, ["flag:boolean"]]);
     expect(convertQueryStrings({ n: "-3.5", other: "7" }, { n: { type: "number" } })).toEqual({ n: -3.5, other: "7" });
+    // an integer param takes no fraction, not even ".0" (found by the fuzz stage: offset=0.0)
+    expect(convertQueryStrings({ offset: "0.0", limit: "10" }, { offset: { type: "number", integer: true }, limit: { type: "number", integer: true } })).toEqual({ offset: "0.0", limit: 10 });
   });
 });
 
