@@ -139,11 +139,21 @@ export async function cloneTemplates(db: Db, templateIds: string[], count: numbe
   return ids;
 }
 
-/** Copies every collection of `from` into `to` (the same book in two databases). */
+/**
+ * Copies every collection of `from` into `to` (the same book in two databases). The source's
+ * services may still be writing (the outbox relay marks records published), and a scan racing an
+ * update can return a document twice: a duplicate key is that document again, not an error.
+ */
 export async function copyDatabase(from: Db, to: Db): Promise<void> {
   for (const { name } of await from.listCollections().toArray()) {
     const docs = await from.collection(name).find({}).toArray();
-    if (docs.length) await to.collection(name).insertMany(docs, { ordered: false });
+    if (!docs.length) continue;
+    try {
+      await to.collection(name).insertMany(docs, { ordered: false });
+    } catch (err: any) {
+      const errors: any[] = err?.writeErrors ?? (err?.code === 11000 ? [err] : []);
+      if (!errors.length || !errors.every((e) => (e?.err?.code ?? e?.code) === 11000)) throw err;
+    }
   }
 }
 
