@@ -169,13 +169,18 @@ export function DurableEventsMixin(opts: DurableEventsMixinOptions = {}): Partia
     stopped: [closeOutbox, stopConsumers] as any,
     methods: {
       async publishDurable(this: Self, subject: string, id: string, payload: unknown, options: { occurred_at?: string } = {}): Promise<void> {
-        await enqueueOutbox(outboxOf(this), { id, subject, payload, occurred_at: options.occurred_at });
+        // Stamped here, so the fast path publishes what the record holds.
+        const event = { id, subject, payload, occurred_at: options.occurred_at ?? new Date().toISOString() };
+        // Written twice (a retried request): the first record stands and is the relay's to publish.
+        const written = await enqueueOutbox(outboxOf(this), event);
         // Fast path; if the bus is not up yet (service starting) the relay's first run picks it up.
-        void this.durable?.relay.kick();
+        if (written) void this.durable?.relay.kick([event]);
       },
       async publishDurableMany(this: Self, events: readonly { subject: string; id: string; payload: unknown; occurred_at?: string }[]): Promise<void> {
-        await enqueueOutboxMany(outboxOf(this), events);
-        void this.durable?.relay.kick();
+        const now = new Date().toISOString();
+        const stamped = events.map((e) => ({ ...e, occurred_at: e.occurred_at ?? now }));
+        await enqueueOutboxMany(outboxOf(this), stamped);
+        void this.durable?.relay.kick(stamped);
       },
     },
   };

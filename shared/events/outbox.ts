@@ -3,9 +3,12 @@
  * ownership first makes its business write, then writes the event here, keyed by the event id
  * (so writing it again, e.g. when a retried request re-runs, is a no-op), and only then publishes.
  * The relay publishes unpublished records in creation order and marks them published:
- * - right after each enqueue (fast path);
+ * - right after each enqueue (fast path): the records this process just wrote, from memory, marked
+ *   by `_id` — no query over the outbox, which on the embedded wire server would scan every record
+ *   kept (the payments and close-of-business paths enqueue thousands a minute). Taken only while
+ *   the relay knows nothing older waits: after a failure, or at start, the next run is a scan;
  * - on an interval (recovery: the process died between the business write and the publish, or
- *   the bus was unreachable).
+ *   the bus was unreachable), by a query for unpublished records oldest first.
  * A crash after the publish but before the mark republishes the record with the same id on the
  * next run; JetStream's duplicate window (Nats-Msg-Id) drops it, and consumers are idempotent
  * anyway. Several instances of a service may relay the same record at once for the same reason.
@@ -125,7 +128,12 @@ export interface OutboxRelayOptions {
   intervalMs?: number;
   /** Records read per query. Default 200. */
   batchSize?: number;
-  /** Published records older than this are deleted (no TTL indexes here). Default 7 days; 0 = keep. */
+  /**
+   * Published records older than this are deleted (no TTL indexes here). Default 1 day: far past
+   * JetStream's 5-minute duplicate window and any retry of a half-done write, and the interval's
+   * scan reads the whole collection on the embedded server (measured 33–80 ms at 100,000 records).
+   * 0 = keep.
+   */
   retentionMs?: number;
 }
 
@@ -142,6 +150,12 @@ export class OutboxRelay {
   private again = false;
   private stopped = false;
   private lastPurge = 0;
+  /** Records written by this process since the last run, in write order (the fast path's work). */
+  private fresh: DurableEvent[] = [];
+  /** True once a scan found nothing left behind and no publish has failed since: fresh may skip the scan. */
+  private clean = false;
+  /** A scan is owed (the interval fired, start, or a kick without records). */
+  private scanDue = false;
 
   constructor(opts: OutboxRelayOptions) {
     this.model = opts.model;
@@ -149,23 +163,28 @@ export class OutboxRelay {
     this.logger = opts.logger;
     this.intervalMs = opts.intervalMs ?? 5_000;
     this.batchSize = opts.batchSize ?? 200;
-    this.retentionMs = opts.retentionMs ?? 7 * 24 * 3600_000;
+    this.retentionMs = opts.retentionMs ?? 24 * 3600_000;
   }
 
   /** Starts the interval and runs once at once (publishes what a previous life left behind). */
   start(): void {
     this.stopped = false;
+    this.clean = false;
     this.timer ??= setInterval(() => void this.kick(), this.intervalMs);
     this.timer.unref?.();
     void this.kick();
   }
 
   /**
-   * Asks for a run. Resolves when a run that started after this call has finished (errors are
-   * logged, not thrown: the interval retries). Callers may ignore the promise.
+   * Asks for a run. With `written` (records this process has just written to the outbox, in
+   * order) the run publishes those; without, it scans the outbox. Resolves when a run that
+   * started after this call has finished (errors are logged, not thrown: the interval retries).
+   * Callers may ignore the promise.
    */
-  kick(): Promise<void> {
+  kick(written?: readonly DurableEvent[]): Promise<void> {
     if (this.stopped) return Promise.resolve();
+    if (written?.length) this.fresh.push(...written);
+    else this.scanDue = true;
     this.again = true;
     this.running ??= this.loop().finally(() => {
       this.running = undefined;
@@ -188,9 +207,18 @@ export class OutboxRelay {
     while (this.again && !this.stopped) {
       this.again = false;
       try {
-        total += await this.drain();
-        await this.purge();
+        if (this.scanDue || !this.clean) {
+          // A scan covers every fresh record too: each was written before it was queued.
+          this.scanDue = false;
+          this.fresh = [];
+          total += await this.drain();
+          this.clean = true;
+          await this.purge();
+        } else {
+          total += await this.publishFresh();
+        }
       } catch (err) {
+        this.clean = false;
         this.logger.warn(`outbox relay: ${errorText(err)} (retrying on the next interval)`);
         // Leave retries to the interval, so an unreachable bus is not hammered.
         this.again = false;
@@ -198,6 +226,39 @@ export class OutboxRelay {
       }
     }
     return total;
+  }
+
+  /**
+   * The fast path: publishes the records written since the last run, in order, and marks them by
+   * `_id`. A failure leaves the failed record and those after it unpublished, for the scan.
+   */
+  private async publishFresh(): Promise<number> {
+    const batch = this.fresh;
+    this.fresh = [];
+    const done: string[] = [];
+    try {
+      for (const event of batch) {
+        if (this.stopped) break;
+        await this.bus.publish({ id: event.id, subject: event.subject, payload: event.payload ?? null, occurred_at: event.occurred_at });
+        done.push(event.id!);
+      }
+    } catch (error) {
+      const failed = batch[done.length];
+      await this.model
+        .updateOne({ _id: failed.id }, { $set: { last_error: errorText(error).slice(0, 2000) }, $inc: { attempts: 1 } })
+        .catch(() => undefined);
+      throw error;
+    } finally {
+      if (done.length) await this.markPublished(done);
+    }
+    // Stopped midway: what is left stays unpublished for the next start's scan.
+    return done.length;
+  }
+
+  /** One round trip, each record found by `_id` (a lookup on every server). */
+  private async markPublished(ids: readonly string[]): Promise<void> {
+    const update = { $set: { published: true, published_at: new Date() }, $inc: { attempts: 1 } };
+    await this.model.bulkWrite(ids.map((_id) => ({ updateOne: { filter: { _id }, update } })), { ordered: false });
   }
 
   /** Publishes unpublished records oldest first until none are left or a publish fails. */
@@ -221,7 +282,7 @@ export class OutboxRelay {
         }
       }
       if (done.length) {
-        await this.model.updateMany({ _id: { $in: done } }, { $set: { published: true, published_at: new Date() }, $inc: { attempts: 1 } });
+        await this.markPublished(done);
         published += done.length;
       }
       if (failure) {

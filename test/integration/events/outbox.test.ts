@@ -134,6 +134,50 @@ describe("outbox relay and idempotent consumption", () => {
     expect(got.map((m) => m.id)).toEqual([`first-${n}`, `second-${n}`]);
   });
 
+  it("fast path: publishes the records just written without reading the outbox, and falls back to a scan after a failure", async () => {
+    const got = await collect("fast");
+    const model = outboxModel(conn);
+    // Left unpublished by another process (no relay of this one has seen it).
+    await enqueueOutbox(model, { id: `orphan-${n}`, subject, payload: 0 });
+    let publishes = 0;
+    let fail = false;
+    const flaky: DurableBus = {
+      ...bus,
+      kind: "jetstream",
+      publish: async (e) => {
+        if (fail) throw new Error("bus away");
+        publishes++;
+        return bus.publish(e);
+      },
+      consume: (o) => bus.consume(o),
+      deadLetters: (limit) => bus.deadLetters(limit),
+      close: async () => undefined,
+    };
+    const r = relay({ bus: flaky });
+    await r.kick(); // the first run scans: it finds the orphan
+    await waitFor(() => got.length === 1, "the orphan");
+    const fresh = (i: number): DurableEvent => ({ id: `fresh-${n}-${i}`, subject, payload: i, occurred_at: "2026-01-01T00:00:00.000Z" });
+    await enqueueOutbox(model, { id: `orphan2-${n}`, subject, payload: 0 }); // another process's, unseen
+    await enqueueOutbox(model, fresh(1));
+    await r.kick([fresh(1)]);
+    await waitFor(() => got.length === 2, "the fresh record");
+    expect(got.map((m) => m.id)).toEqual([`orphan-${n}`, fresh(1).id]); // the fast path did not scan
+    expect((await model.findById(fresh(1).id).lean())?.published).toBe(true);
+    expect((await model.findById(`orphan2-${n}`).lean())?.published).toBe(false);
+
+    fail = true;
+    for (const i of [2, 3]) await enqueueOutbox(model, fresh(i));
+    await r.kick([fresh(2), fresh(3)]);
+    expect((await model.findById(fresh(2).id).lean())).toMatchObject({ published: false, last_error: expect.stringContaining("bus away") });
+    fail = false;
+    await enqueueOutbox(model, fresh(4));
+    await r.kick([fresh(4)]); // after a failure the next run is a scan, oldest first
+    await waitFor(() => got.length === 6, "the scan's records");
+    expect(got.slice(2).map((m) => m.id)).toEqual([`orphan2-${n}`, fresh(2).id, fresh(3).id, fresh(4).id]);
+    expect(await model.countDocuments({ published: false })).toBe(0);
+    expect(publishes).toBe(6);
+  });
+
   it("handleOnce applies an event once per consumer and retries a failed apply", async () => {
     const event = { id: `evt-${n}`, subject, delivery: 1 };
     let applied = 0;
