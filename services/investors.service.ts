@@ -29,6 +29,7 @@ import { oneOf } from "../shared/validation/fields";
 import { assignmentSchema, investorSchema } from "./investors/models";
 import * as P from "./investors/params";
 import { investorView } from "./investors/views";
+import { created } from "../shared/http/created";
 
 const collections = { investors: investorSchema, loan_assignments: assignmentSchema };
 type Vars = MongoVars<typeof collections> & DurableEventsVars & { ring: KeyRing };
@@ -52,7 +53,7 @@ const InvestorsService: TypedServiceSchema<Vars, Methods> = {
         const _id = id ?? new Types.ObjectId().toHexString();
         try {
           const doc = await this.models.investors.create({ _id, ...fields, bank_details_sealed: bank_details ? seal(this.ring, bank_details, _id) : null });
-          ctx.meta.$statusCode = 201;
+          created(ctx, `/investors/${_id}`);
           return investorView(this.ring, doc);
         } catch (err) {
           if (isDuplicateKey(err)) throw new ConflictError(`investor ${_id} already exists`, { keys: { id: _id } });
@@ -118,7 +119,7 @@ const InvestorsService: TypedServiceSchema<Vars, Methods> = {
         } else {
           try {
             await this.models.loan_assignments.create({ _id: assignmentId, investor_id: id, loan_id, portfolio_id: portfolio_id ?? null, assignment_date, purchase_price, source: "manual" });
-            ctx.meta.$statusCode = 201;
+            created(ctx, `/investors/${id}/assignments`);
           } catch (err) {
             if (!isDuplicateKey(err)) throw err;
           }

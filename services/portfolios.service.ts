@@ -39,6 +39,7 @@ import { runAutoAssign } from "./portfolios/auto-assign";
 import { sellPortfolio } from "./portfolios/sale";
 import { exportMemberships } from "./portfolios/export";
 import { isInvestor, memberLoanView, ownsPortfolio, portfolioFor, portfolioView } from "./portfolios/views";
+import { created } from "../shared/http/created";
 
 const collections = {
   portfolios: portfolioSchema,
@@ -85,7 +86,7 @@ const PortfoliosService: TypedServiceSchema<Vars, Methods> = {
           public_name: body.public_name || body.name,
           status: "open",
         });
-        ctx.meta.$statusCode = 201;
+        created(ctx, `/portfolios/${doc._id}`);
         return this.announce(doc);
       },
     },
@@ -179,7 +180,7 @@ const PortfoliosService: TypedServiceSchema<Vars, Methods> = {
       async handler(this: Self, ctx: Ctx) {
         const portfolio = await getEntity(this.models.portfolios, "portfolio", ctx.params.id);
         const out = await addLoan(this.membershipDeps(ctx), portfolio.toObject(), ctx.params.loan_id, ctx.params.effective_date ?? businessToday(config.businessTz));
-        ctx.meta.$statusCode = 201;
+        created(ctx, `/portfolios/${ctx.params.id}/loans`);
         return out;
       },
     },

@@ -22,6 +22,7 @@ import { INTEREST_RATE_TYPES, PROGRAM_TYPES, PROMO_TYPES, isoDate, objectId, one
 import { feeScheduleSchema, productSchema, programSchema, promotionSchema } from "./programs/models";
 import * as P from "./programs/params";
 import * as R from "./programs/responses";
+import { created } from "../shared/http/created";
 
 const collections = {
   programs: programSchema,
@@ -49,7 +50,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
       params: P.createProgramParams,
       async handler(this: Self, ctx: Ctx) {
         const doc = await createEntity(this.models.programs, "program", ctx.params);
-        ctx.meta.$statusCode = 201;
+        created(ctx, `/programs/${doc._id}`);
         return this.announce(ctx, ProgramEvents.programCreated, doc);
       },
     },
@@ -115,7 +116,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
         const program = await this.programOrFieldError(ctx.params.program_id);
         new FieldErrors().addAll(productErrors(ctx.params, program)).throwIfAny();
         const doc = await createEntity(this.models.products, "product", ctx.params);
-        ctx.meta.$statusCode = 201;
+        created(ctx, `/products/${doc._id}`);
         return this.announce(ctx, ProgramEvents.productCreated, doc);
       },
     },
@@ -197,7 +198,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
           new FieldErrors().add("product_id", `'product_id' ${ctx.params.product_id} is not a product`, "exists").throwIfAny();
         }
         const doc = await createEntity(this.models.fee_schedules, "fee schedule", ctx.params);
-        ctx.meta.$statusCode = 201;
+        created(ctx, `/fee-schedules/${doc._id}`);
         return this.announce(ctx, ProgramEvents.feeScheduleCreated, doc);
       },
     },
@@ -243,7 +244,7 @@ const ProgramsService: TypedServiceSchema<Vars, Methods> = {
       async handler(this: Self, ctx: Ctx) {
         await this.programOrFieldError(ctx.params.program_id);
         const doc = await createEntity(this.models.promotions, "promotion", ctx.params);
-        ctx.meta.$statusCode = 201;
+        created(ctx, `/promotions/${doc._id}`);
         return this.announce(ctx, ProgramEvents.promotionCreated, doc);
       },
     },

@@ -20,6 +20,7 @@ import { dateWindowParams, isoDate, objectId, rate, text } from "../shared/valid
 import { indexRateSchema } from "./rates/models";
 import { entitySchema, pageSchema } from "../shared/http/openapi";
 import { versionParam } from "../shared/validation/patch";
+import { created } from "../shared/http/created";
 
 const collections = { index_rates: indexRateSchema };
 type Vars = MongoVars<typeof collections>;
@@ -48,7 +49,7 @@ const RatesService: TypedServiceSchema<Vars, Methods> = {
       params: { $$strict: true, index_name: indexName, rate: rate({ max: 1 }), effective_date: isoDate(), source: text(200, { optional: true }) },
       async handler(this: Self, ctx: Ctx) {
         const doc = await createEntity(this.models.index_rates, "index rate", ctx.params);
-        ctx.meta.$statusCode = 201;
+        created(ctx, `/index-rates/${ctx.params.index_name}/on/${ctx.params.effective_date}`);
         const saved = await this.refreshAverages(ctx.params.index_name, ctx.params.effective_date, String(doc._id));
         await ctx.emit(RateEvents.indexRatePublished, { rate: saved, change: "created" } satisfies IndexRateEvent);
         return saved;

@@ -32,6 +32,7 @@ import { groupMetricsSchema, projectedLoanSchema, projectedPortfolioSchema, snap
 import { updateLoan, updateLoans } from "./snapshots/projection-store";
 import { readProjection, rowOf, rowsOf, runDaily, snapshotId, takeOne } from "./snapshots/take";
 import { resync } from "./snapshots/resync";
+import { created } from "../shared/http/created";
 
 const collections = {
   snapshot_loans: projectedLoanSchema,
@@ -75,7 +76,7 @@ const SnapshotsService: TypedServiceSchema<Vars, Methods> = {
         const date = ctx.params.business_date ?? this.today();
         if (date > this.today()) throw new BadRequestError("invalid request", [{ field: "business_date", type: "date", message: "'business_date' must not be after today's business date", actual: date }]);
         await this.knownPortfolio(ctx.params.id);
-        ctx.meta.$statusCode = 201;
+        created(ctx, `/portfolios/${ctx.params.id}/snapshots?from=${date}&to=${date}`);
         return snapshotView(await takeOne(this.models, ctx.params.id, date, "adhoc"));
       },
     },

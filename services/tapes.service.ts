@@ -30,6 +30,7 @@ import { tapeConfigSchema, tapeFileChunkSchema, tapeRunSchema } from "./tapes/mo
 import { attempt, runTape, type RunDeps, type TapeConfig } from "./tapes/run-tape";
 import { readStoredFile } from "./tapes/file-store";
 import * as P from "./tapes/params";
+import { created } from "../shared/http/created";
 
 const collections = { tape_configs: tapeConfigSchema, tape_runs: tapeRunSchema, tape_file_chunks: tapeFileChunkSchema };
 type Vars = MongoVars<typeof collections> & DurableEventsVars;
@@ -70,7 +71,7 @@ const TapesService: TypedServiceSchema<Vars, Methods> = {
       async handler(this: Self, ctx: Ctx) {
         await this.portfolioOrFieldError(ctx.params.portfolio_id);
         const doc = await createEntity(this.models.tape_configs, "tape config", ctx.params);
-        ctx.meta.$statusCode = 201;
+        created(ctx, `/tape-configs/${doc._id}`);
         return doc.toJSON();
       },
     },

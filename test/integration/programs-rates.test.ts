@@ -67,6 +67,9 @@ describe("programs", () => {
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ ...program, is_active: true, version: 1 });
     id = res.body.id;
+    // The 201 names what it created, and that address reads it back.
+    expect(res.headers.get("location")).toBe(`/api/v1/programs/${id}`);
+    expect((await api("GET", res.headers.get("location")!, { token: T.admin })).body.id).toBe(id);
     await eventually(() => seen.some((e) => e.event === "program.created" && e.payload.id === id));
   });
 
