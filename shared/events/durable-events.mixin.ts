@@ -30,6 +30,7 @@ import type { ServiceSchema } from "moleculer";
 import type { ConsumeOptions, ConsumerHandle, DeliveredEvent, DurableBus } from "./bus";
 import { acquireBus, busTargetFor, releaseBus, type BusTarget } from "./broker-bus";
 import { handleOnce, processedEventsModel } from "./idempotency";
+import { RetentionSweeper } from "../db/retention";
 import { enqueueOutbox, enqueueOutboxMany, outboxModel, OutboxRelay, type OutboxRecord } from "./outbox";
 import { assertFilterSubject, safeName } from "./subjects";
 import { recordConsumerLag, recordDeadLetter } from "../runtime/business-metrics";
@@ -45,7 +46,15 @@ export interface DurableEventsMixinOptions {
   outbox?: { collection?: string; intervalMs?: number; batchSize?: number; retentionMs?: number };
   /** How often each subscription's backlog is read into the consumer-lag metric. Default 15 s; 0 = off. */
   lagIntervalMs?: number;
+  /** How long processed-event records are kept. Default PROCESSED_RETENTION_MS. */
+  processedRetentionMs?: number;
 }
+
+/**
+ * Processed-event records outlive the stream's 30-day max age by five days: past it no
+ * redelivery of the event can come, so the record has nothing left to guard.
+ */
+export const PROCESSED_RETENTION_MS = 35 * 24 * 3600_000;
 
 /** What the mixin adds to `this`. */
 export interface DurableEventsVars {
@@ -64,6 +73,7 @@ interface DurableState {
   /** Each subscription's handle, for the consumer-lag metric. */
   subjects: Array<{ subject: string; handle: ConsumerHandle }>;
   lagTimer?: NodeJS.Timeout;
+  retention: RetentionSweeper;
 }
 
 /** A durable-event handler method of a service. */
@@ -100,8 +110,14 @@ export function DurableEventsMixin(opts: DurableEventsMixinOptions = {}): Partia
     const target = busTargetFor(this.broker);
     const bus = await acquireBus(target, this.broker.getLogger("durable-events"));
     const relay = new OutboxRelay({ model, bus, logger: this.logger, ...opts.outbox });
-    this.durable = { target, bus, relay, consumers: [], subjects: [] };
+    const processed = processedEventsModel(this.db!, processedCollection(this));
+    const retention = new RetentionSweeper(
+      [{ name: `${processedCollection(this)}`, model: processed, field: "processed_at", keepMs: opts.processedRetentionMs ?? PROCESSED_RETENTION_MS }],
+      this.logger,
+    );
+    this.durable = { target, bus, relay, consumers: [], subjects: [], retention };
     relay.start();
+    retention.start();
   }
 
   async function startConsumers(this: Self): Promise<void> {
@@ -150,7 +166,7 @@ export function DurableEventsMixin(opts: DurableEventsMixinOptions = {}): Partia
     const state = this.durable;
     if (!state) return;
     this.durable = undefined;
-    await state.relay.stop();
+    await Promise.all([state.relay.stop(), state.retention.stop()]);
     await releaseBus(state.target);
   }
 
