@@ -17,7 +17,7 @@ import { join, resolve } from "node:path";
 const root = resolve(__dirname, "../..");
 const st = join(resolve(root, process.env.FUZZ_VENV ?? ".tools/fuzz-venv"), "bin/st");
 const examples = Number(process.env.FUZZ_EXAMPLES ?? 100);
-const timeLimitS = Number(process.env.FUZZ_TIME_LIMIT_S ?? 420);
+const timeLimitS = Number(process.env.FUZZ_TIME_LIMIT_S ?? 900);
 /**
  * Parallel schemathesis processes, each testing a share of the operations with one worker:
  * schemathesis's own workers are threads, which CPython 3.11 can trip over (a thread-unsafe AST
