@@ -651,7 +651,7 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
     // The store is built once the models exist (started); handlers only run after that.
   },
   async started(this: Self) {
-    this.store = new LoanStore(this.models as any, (subject, id, payload) => this.publishDurable(subject, id, payload));
+    this.store = new LoanStore(this.models as any, (subject, id, payload) => this.publishDurable(subject, id, payload), undefined, (events) => this.publishDurableMany(events));
     this.closing = new Map();
     this.close = new CloseOfBusiness(this.models as any, this.store, {
       ...this.settings.close,

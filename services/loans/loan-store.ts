@@ -14,11 +14,12 @@
  * guarded by the version across processes (a lost race re-reads and recomputes).
  */
 import { randomBytes } from "node:crypto";
-import type { Model } from "mongoose";
+import { Types, type Model } from "mongoose";
 import { ConflictError, NotFoundError } from "../../shared/errors";
 import { failpoint } from "../../shared/runtime/failpoints";
 import type { Installment, LoanState } from "../../shared/finance";
 import { isDuplicateKey } from "../../shared/db/crud";
+import { GroupCommit, GroupRead } from "./group-commit";
 
 export interface LedgerDoc {
   _id: string;
@@ -103,6 +104,18 @@ class ScheduleCache {
 export class LoanStore {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly schedules = new ScheduleCache();
+  /**
+   * The single-loan path's side writes, group-committed across the mutations in flight (one
+   * round trip per batch, not per mutation); each mutation still waits for its own, in order.
+   */
+  private readonly groups: {
+    transactions: GroupCommit<LedgerDoc>;
+    idempotency: GroupCommit<Record<string, unknown>>;
+    events: GroupCommit<PendingMutation["events"][number]> | null;
+    clears: GroupCommit<{ loanId: string; version: number; id: string }>;
+  };
+  /** The hot path's `_id` reads (loan, idempotency record, schedule), grouped the same way. */
+  private readonly reads: { loans: GroupRead<string, any>; idempotency: GroupRead<string, any>; schedules: GroupRead<string, any> };
 
   constructor(
     private readonly models: StoreModels,
@@ -113,7 +126,32 @@ export class LoanStore {
      * row: it keeps trying, with a short random pause, for at least `minAttempts` and `budgetMs`.
      */
     private readonly retry = { minAttempts: 20, budgetMs: 10_000, maxPauseMs: 25 },
-  ) {}
+    /** Many events in one outbox write (in order); without it each event is published alone. */
+    publishMany?: PublishMany,
+  ) {
+    this.groups = {
+      transactions: new GroupCommit((docs) => insertNative(models.loan_transactions, docs.map(withLedgerDefaults))),
+      idempotency: new GroupCommit((docs) => insertNative(models.loan_idempotency, docs)),
+      events: publishMany ? new GroupCommit((events) => publishMany(events)) : null,
+      clears: new GroupCommit((items) => this.clearPending(items)),
+    };
+    const byIds = (model: Model<any>, toKey: (id: string) => unknown = (id) => id) => (ids: string[]) => model.collection.find({ _id: { $in: ids.map(toKey) } } as any).toArray();
+    this.reads = {
+      loans: new GroupRead(byIds(models.loans, (id) => new Types.ObjectId(id))),
+      idempotency: new GroupRead(byIds(models.loan_idempotency)),
+      schedules: new GroupRead(byIds(models.loan_schedules)),
+    };
+  }
+
+  /** The loan document by `_id` through the native driver (the hot path's read: no query building). */
+  private async findLoan(loanId: string): Promise<any> {
+    if (!/^[0-9a-f]{24}$/i.test(loanId)) return null;
+    return this.reads.loans.get(loanId);
+  }
+
+  private findIdempotency(loanId: string, key: string): Promise<any> {
+    return this.reads.idempotency.get(`${loanId}:${key}`);
+  }
 
   /** The loan document (404 when absent), its half-done mutation finished first. */
   async read(loanId: string): Promise<any> {
@@ -156,7 +194,7 @@ export class LoanStore {
   async installments(scheduleId: string): Promise<Installment[]> {
     const cached = this.schedules.get(scheduleId);
     if (cached) return cached;
-    const sched: any = await this.models.loan_schedules.findById(scheduleId).lean();
+    const sched: any = await this.reads.schedules.get(scheduleId);
     if (!sched) throw new Error(`schedule ${scheduleId} is missing`);
     this.schedules.set(scheduleId, sched.installments);
     return sched.installments;
@@ -197,16 +235,13 @@ export class LoanStore {
       if (attempt > 1) await lostRacePause(attempt, this.retry.maxPauseMs);
       // The loan and the key's record in one round trip; the record is read again only when a
       // half-done mutation was just finished (finishing it may have written that record).
-      const [doc, seen] = await Promise.all([
-        this.models.loans.findById(loanId).lean() as Promise<any>,
-        idem ? this.models.loan_idempotency.findById(`${loanId}:${idem.key}`).lean() : Promise.resolve(null),
-      ]);
+      const [doc, seen] = await Promise.all([this.findLoan(loanId), idem ? this.findIdempotency(loanId, idem.key) : Promise.resolve(null)]);
       if (!doc) throw new NotFoundError("loan", loanId);
       let record: any = seen;
       if (doc.pending) {
         await this.finish(loanId, doc.pending);
         doc.pending = null;
-        if (idem) record = await this.models.loan_idempotency.findById(`${loanId}:${idem.key}`).lean();
+        if (idem) record = await this.findIdempotency(loanId, idem.key);
       }
       if (idem && record) {
         if (record.hash !== idem.hash) throw new ConflictError(`idempotency key '${idem.key}' was used with a different request`, { idempotency_key: idem.key });
@@ -215,7 +250,12 @@ export class LoanStore {
       const loaded: LoadedLoan = { doc, state: await this.stateOf(doc) };
       const p = await plan(loaded);
       const { version, set, pending } = await this.prepare(loanId, loaded, p, idem);
-      const res = await this.models.loans.updateOne({ _id: loanId, version }, { $set: { ...set, pending, version: version + 1 } });
+      // Native, with the timestamp mongoose would add: the loan's fields are set as the operations built them.
+      const res = await this.models.loans.collection.updateOne(
+        { _id: new Types.ObjectId(loanId), version } as any,
+        { $set: { ...set, pending, version: version + 1, updated_at: new Date() } },
+        { ignoreUndefined: true },
+      );
       if (res.matchedCount === 0) continue; // another process wrote first: recompute on its result
       failpoint("loans.after-loan-write");
       await this.finish(loanId, pending);
@@ -289,7 +329,7 @@ export class LoanStore {
   async finish(loanId: string, pending: PendingMutation): Promise<void> {
     const m = this.models;
     await Promise.all([
-      insertAll(m.loan_transactions, pending.transactions),
+      this.groups.transactions.add(pending.transactions),
       insertAll(m.loan_modifications, pending.modifications?.map((d) => ({ ...d, loan_id: loanId }))),
       insertAll(m.loan_promotions, pending.promotions?.map((d) => ({ ...d, loan_id: loanId }))),
       insertAll(m.loan_statements, pending.statements?.map((d) => ({ ...d, loan_id: loanId }))),
@@ -306,17 +346,29 @@ export class LoanStore {
     }
     // After the ledger: a repeated request answered from this record finds its transaction booked.
     if (pending.idempotency) {
-      await insertAll(m.loan_idempotency, [{ _id: `${loanId}:${pending.idempotency.key}`, loan_id: loanId, hash: pending.idempotency.hash, response: pending.response, created_at: new Date().toISOString() }]);
+      await this.groups.idempotency.add([{ _id: `${loanId}:${pending.idempotency.key}`, loan_id: loanId, hash: pending.idempotency.hash, response: pending.response, created_at: new Date().toISOString() }]);
     }
-    for (const e of pending.events) await this.publish(e.subject, e.id, e.payload);
-    // Still at the version that wrote it? Then nobody else finished or replaced it: clear it.
-    // (Keyed `{ _id, version }`: a lookup on the loans' unique index of the pair.)
-    const cleared = pending.version ? await m.loans.updateOne({ _id: loanId, version: pending.version }, { $set: { pending: null } }) : { matchedCount: 0 };
-    if (cleared.matchedCount === 0) {
-      // The version moved without replacing the mutation (an ownership change): clear it if still ours.
-      const doc: any = await m.loans.findById(loanId, { version: 1, pending: 1 }).lean();
-      if (doc?.pending?.id === pending.id) await m.loans.updateOne({ _id: loanId, version: doc.version }, { $set: { pending: null } });
-    }
+    if (this.groups.events) await this.groups.events.add(pending.events);
+    else for (const e of pending.events) await this.publish(e.subject, e.id, e.payload);
+    if (pending.version) await this.groups.clears.add([{ loanId, version: pending.version, id: pending.id }]);
+    else await this.clearIfStillOurs(loanId, pending.id);
+  }
+
+  /**
+   * Clears `pending` on each loan still at the version that wrote it (nobody else finished or
+   * replaced it), in one bulk write keyed `{ _id, version }` (a lookup on the loans' unique index
+   * of the pair). When fewer matched, the rest are checked one by one.
+   */
+  private async clearPending(items: { loanId: string; version: number; id: string }[]): Promise<void> {
+    const ops = items.map((i) => ({ updateOne: { filter: { _id: new Types.ObjectId(i.loanId), version: i.version }, update: { $set: { pending: null } } } }));
+    const res = await this.models.loans.collection.bulkWrite(ops as any, { ordered: false });
+    if (res.matchedCount < items.length) for (const i of items) await this.clearIfStillOurs(i.loanId, i.id);
+  }
+
+  /** The version moved without replacing the mutation (an ownership change): clear it if still ours. */
+  private async clearIfStillOurs(loanId: string, pendingId: string): Promise<void> {
+    const doc: any = await this.models.loans.findById(loanId, { version: 1, pending: 1 }).lean();
+    if (doc?.pending?.id === pendingId) await this.models.loans.updateOne({ _id: loanId, version: doc.version }, { $set: { pending: null } });
   }
 
   /**
@@ -376,6 +428,23 @@ async function insertAll(model: Model<any>, docs: unknown[] | undefined): Promis
     const writeErrors: any[] = err?.writeErrors ?? (isDuplicateKey(err) ? [err] : null);
     if (!writeErrors || !writeErrors.every((e) => isDuplicateKey(e?.err ?? e))) throw err;
   }
+}
+
+/** insertAll through the native driver (the documents are complete as built: no casting, no defaults). */
+async function insertNative(model: Model<any>, docs: readonly Record<string, unknown>[]): Promise<void> {
+  if (!docs.length) return;
+  try {
+    await model.collection.insertMany(docs as any[], { ordered: false, ignoreUndefined: true });
+  } catch (err: any) {
+    const writeErrors: any[] = Array.isArray(err?.writeErrors) ? err.writeErrors : err?.writeErrors ? [err.writeErrors] : isDuplicateKey(err) ? [err] : [];
+    if (!writeErrors.length || !writeErrors.every((e) => isDuplicateKey(e?.err ?? e))) throw err;
+  }
+}
+
+/** A ledger entry as the schema's defaults would complete it. */
+function withLedgerDefaults(doc: LedgerDoc): Record<string, unknown> {
+  const d = doc as LedgerDoc & { reallocated_at?: string | null; loan_version?: number | null };
+  return { ...d, reallocated_at: d.reallocated_at ?? null, loan_version: d.loan_version ?? null };
 }
 
 /**

@@ -30,7 +30,7 @@ import type { ServiceSchema } from "moleculer";
 import type { ConsumeOptions, ConsumerHandle, DeliveredEvent, DurableBus } from "./bus";
 import { acquireBus, busTargetFor, releaseBus, type BusTarget } from "./broker-bus";
 import { handleOnce, processedEventsModel } from "./idempotency";
-import { enqueueOutbox, enqueueOutboxMany, outboxModel, OutboxRelay, type OutboxRecord } from "./outbox";
+import { enqueueOutbox, outboxModel, writeOutboxMany, OutboxRelay, type OutboxRecord } from "./outbox";
 import { assertFilterSubject, safeName } from "./subjects";
 import { recordConsumerLag, recordDeadLetter } from "../runtime/business-metrics";
 
@@ -179,8 +179,9 @@ export function DurableEventsMixin(opts: DurableEventsMixinOptions = {}): Partia
       async publishDurableMany(this: Self, events: readonly { subject: string; id: string; payload: unknown; occurred_at?: string }[]): Promise<void> {
         const now = new Date().toISOString();
         const stamped = events.map((e) => ({ ...e, occurred_at: e.occurred_at ?? now }));
-        await enqueueOutboxMany(outboxOf(this), stamped);
-        void this.durable?.relay.kick(stamped);
+        // Only the new records go to the fast path: one written before is the relay's already.
+        const written = await writeOutboxMany(outboxOf(this), stamped);
+        if (written.length) void this.durable?.relay.kick(written);
       },
     },
   };
