@@ -70,6 +70,17 @@ async function main(): Promise<void> {
     console.log(`CPU ms per payment: node ${((cpu.user + cpu.system) / 1000 / paid).toFixed(2)}, java ${((java * 1000) / paid).toFixed(2)}`);
     console.log(`MongoDB operations per payment: ${(total / paid).toFixed(2)}`);
     for (const [k, n] of [...counts].sort((a, b) => b[1] - a[1])) console.log(`  ${k.padEnd(40)} ${(n / paid).toFixed(2)}`);
+    // What one payment writes (BSON bytes): the loan (whose write also carries the pending side writes), and each side document.
+    const db = mongoose.connections.find((c) => c.name === "probe_payments")!.db!;
+    const size = (d: unknown) => (d ? mongoose.mongo.BSON.calculateObjectSize(d as any) : 0);
+    const id = loans[0].id;
+    const [loanDoc, tx, idem, event] = await Promise.all([
+      db.collection("loans").findOne({ _id: new mongoose.Types.ObjectId(id) }),
+      db.collection("loan_transactions").findOne({ _id: `${id}-2` as any }),
+      db.collection("loan_idempotency").findOne({ _id: `${id}:probe-0-0` as any }),
+      db.collection("loans_outbox").findOne({ _id: `${id}:v3:0` as any }),
+    ]);
+    console.log(`BSON bytes: loan ${size(loanDoc)} (pending cleared), ledger entry ${size(tx)}, idempotency record ${size(idem)}, outbox event ${size(event)}`);
   } finally {
     await broker.stop();
     await mongo.stop();

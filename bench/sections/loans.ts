@@ -4,13 +4,13 @@
  *   embedded: one bin/start.ts process (gateway, programs, rates, loans; in-process transport)
  *   split:    a gateway process and a programs+rates+loans process over a `nats-server -js`
  * on one Java wire server (shared/runtime/mongo-server.ts) and one book, built by the first mode
- * (its build is not measured); the second mode's payments continue each loan's schedule, on the
+ * (templates through the API, cloned; its build is not measured); the second mode's payments continue each loan's schedule, on the
  * ledger the first left. Per mode: payments/s, p50,
  * p99, the first and last 10 s, and the same figures for `POST /index-rates` (the baseline, same
  * concurrency, distinct dates) measured in the same run. Then split/embedded, and the BSON size
  * of a loan's hot document for a 12-month and a 360-month loan.
  *
- * Run: npm run bench -- loans   (BENCH_BOOK, BENCH_SECONDS, BENCH_BASELINE_SECONDS, BENCH_MODES=embedded,split,
+ * Run: npm run bench -- loans   (BENCH_BOOK, BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_BASELINE_SECONDS, BENCH_MODES=embedded,split,
  * BENCH_CPU_PROF=<dir> to profile the system's processes)
  */
 import { execSync } from "node:child_process";
@@ -28,6 +28,11 @@ import { startNodeProcess, type NodeProcess } from "../lib/system-process";
 
 const BOOK = Number(process.env.BENCH_BOOK ?? 10_000);
 const PAY_SECONDS = Number(process.env.BENCH_SECONDS ?? 35);
+/**
+ * Payments before the measured ones (same loans, same path, not counted): a fresh process's JIT
+ * and caches warm up, so first vs last 10 s shows what the ledger's growth does, not the start.
+ */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 const BASELINE_SECONDS = Number(process.env.BENCH_BASELINE_SECONDS ?? 20);
 const IN_FLIGHT = 50;
 const MODES = (process.env.BENCH_MODES ?? "embedded,split").split(",") as Mode[];
@@ -170,9 +175,9 @@ async function indexRates(api: Api, mode: Mode): Promise<LoadFigures> {
  * Payments: the n-th goes to loan n mod 10,000 and pays its next scheduled installment on its due
  * date (each loan's payments in date order, never two at once on a loan), with a unique key.
  */
-async function payments(api: Api, book: BookLoan[], mode: Mode, offset: number): Promise<LoadFigures & { statuses: Record<string, number> }> {
+async function payments(api: Api, book: BookLoan[], mode: Mode, offset: number, seconds = PAY_SECONDS): Promise<LoadFigures & { statuses: Record<string, number> }> {
   const statuses: Record<string, number> = {};
-  const { samples, elapsedMs } = await runPool({ concurrency: IN_FLIGHT, durationMs: PAY_SECONDS * 1000 }, async (i) => {
+  const { samples, elapsedMs } = await runPool({ concurrency: IN_FLIGHT, durationMs: seconds * 1000 }, async (i) => {
     const n = i + offset;
     const loan = book[n % book.length];
     const k = Math.floor(n / book.length);
@@ -251,6 +256,11 @@ async function runMode(mode: Mode, shared: Shared): Promise<ModeResult> {
     const loadBefore = load();
     const baseline = await indexRates(sys.api, mode);
     log(`${mode}: POST /index-rates ${fmt(baseline.perSecond)}/s p50 ${fmt(baseline.p50, 1)} ms p99 ${fmt(baseline.p99, 1)} ms (${baseline.errors} errors)`);
+    if (WARMUP_SECONDS > 0) {
+      const warm = await payments(sys.api, shared.book, mode, shared.attempted, WARMUP_SECONDS);
+      shared.attempted += warm.requests + warm.errors;
+      log(`${mode}: warm-up ${WARMUP_SECONDS} s, not counted: ${fmt(warm.perSecond)}/s p50 ${fmt(warm.p50, 1)} ms p99 ${fmt(warm.p99, 1)} ms; statuses ${JSON.stringify(warm.statuses)}`);
+    }
     const cpuBefore = cpuSnapshot();
     const pay = await payments(sys.api, shared.book, mode, shared.attempted);
     shared.attempted += pay.requests + pay.errors;
@@ -267,7 +277,7 @@ async function runMode(mode: Mode, shared: Shared): Promise<ModeResult> {
 }
 
 async function main(): Promise<void> {
-  console.log(`loans bench — node ${process.version}, ${BOOK} loans, ${IN_FLIGHT} in flight, payments ${PAY_SECONDS} s, baseline ${BASELINE_SECONDS} s per mode, business date ${today}`);
+  console.log(`loans bench — node ${process.version}, ${BOOK} loans, ${IN_FLIGHT} in flight, payments ${PAY_SECONDS} s after a ${WARMUP_SECONDS} s warm-up, baseline ${BASELINE_SECONDS} s per mode, business date ${today}`);
   console.log(`machine: ${load()}`);
   const results: ModeResult[] = [];
   const mongo: RunningMongo = await startJavaWireServer();

@@ -90,3 +90,41 @@ export class GroupRead<K, D extends { _id: unknown }> {
     }
   }
 }
+
+/**
+ * Group commit for writes whose callers each need their own outcome (a version-guarded update:
+ * matched or not): `write` answers one result per item, in order.
+ */
+export class GroupCall<T, R> {
+  private queue: { item: T; resolve: (r: R) => void; reject: (err: unknown) => void }[] = [];
+  private busy = false;
+
+  constructor(
+    private readonly write: (items: T[]) => Promise<R[]>,
+    private readonly maxItems = 500,
+  ) {}
+
+  call(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (!this.busy) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.busy = true;
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, this.maxItems);
+        try {
+          const results = await this.write(batch.map((b) => b.item));
+          batch.forEach((b, i) => b.resolve(results[i]));
+        } catch (err) {
+          for (const b of batch) b.reject(err);
+        }
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+}

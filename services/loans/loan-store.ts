@@ -19,7 +19,7 @@ import { ConflictError, NotFoundError } from "../../shared/errors";
 import { failpoint } from "../../shared/runtime/failpoints";
 import type { Installment, LoanState } from "../../shared/finance";
 import { isDuplicateKey } from "../../shared/db/crud";
-import { GroupCommit, GroupRead } from "./group-commit";
+import { GroupCall, GroupCommit, GroupRead } from "./group-commit";
 
 export interface LedgerDoc {
   _id: string;
@@ -114,6 +114,8 @@ export class LoanStore {
     events: GroupCommit<PendingMutation["events"][number]> | null;
     clears: GroupCommit<{ loanId: string; version: number; id: string }>;
   };
+  /** The version-guarded loan writes of the mutations in flight, in one bulk write (each learns whether it won). */
+  private readonly loanWrites: GroupCall<{ loanId: string; version: number; set: Record<string, unknown> }, boolean>;
   /** The hot path's `_id` reads (loan, idempotency record, schedule), grouped the same way. */
   private readonly reads: { loans: GroupRead<string, any>; idempotency: GroupRead<string, any>; schedules: GroupRead<string, any> };
 
@@ -135,6 +137,7 @@ export class LoanStore {
       events: publishMany ? new GroupCommit((events) => publishMany(events)) : null,
       clears: new GroupCommit((items) => this.clearPending(items)),
     };
+    this.loanWrites = new GroupCall((items) => this.writeLoans(items));
     const byIds = (model: Model<any>, toKey: (id: string) => unknown = (id) => id) => (ids: string[]) => model.collection.find({ _id: { $in: ids.map(toKey) } } as any).toArray();
     this.reads = {
       loans: new GroupRead(byIds(models.loans, (id) => new Types.ObjectId(id))),
@@ -250,13 +253,8 @@ export class LoanStore {
       const loaded: LoadedLoan = { doc, state: await this.stateOf(doc) };
       const p = await plan(loaded);
       const { version, set, pending } = await this.prepare(loanId, loaded, p, idem);
-      // Native, with the timestamp mongoose would add: the loan's fields are set as the operations built them.
-      const res = await this.models.loans.collection.updateOne(
-        { _id: new Types.ObjectId(loanId), version } as any,
-        { $set: { ...set, pending, version: version + 1, updated_at: new Date() } },
-        { ignoreUndefined: true },
-      );
-      if (res.matchedCount === 0) continue; // another process wrote first: recompute on its result
+      const won = await this.loanWrites.call({ loanId, version, set: { ...set, pending, version: version + 1 } });
+      if (!won) continue; // another process wrote first: recompute on its result
       failpoint("loans.after-loan-write");
       await this.finish(loanId, pending);
       return { response: p.response as T, replayed: false };
@@ -352,6 +350,28 @@ export class LoanStore {
     else for (const e of pending.events) await this.publish(e.subject, e.id, e.payload);
     if (pending.version) await this.groups.clears.add([{ loanId, version: pending.version, id: pending.id }]);
     else await this.clearIfStillOurs(loanId, pending.id);
+  }
+
+  /**
+   * The loan writes of several mutations in one bulk write, each guarded by its loan's version.
+   * A bulk write reports how many matched, not which: each is therefore an upsert on
+   * `{ _id, version }`, so one whose version moved fails alone with a duplicate key on `_id`
+   * (reported with its index) instead of matching nothing. The loan exists (it was just read, and
+   * loans are never deleted), so the upsert never inserts. Native, with the timestamp mongoose
+   * would add: the fields are set as the operations built them.
+   */
+  private async writeLoans(items: { loanId: string; version: number; set: Record<string, unknown> }[]): Promise<boolean[]> {
+    const updated_at = new Date();
+    const ops = items.map((i) => ({ updateOne: { filter: { _id: new Types.ObjectId(i.loanId), version: i.version }, update: { $set: { ...i.set, updated_at } }, upsert: true } }));
+    try {
+      await this.models.loans.collection.bulkWrite(ops as any, { ordered: false, ignoreUndefined: true });
+      return items.map(() => true);
+    } catch (err: any) {
+      const writeErrors: any[] = Array.isArray(err?.writeErrors) ? err.writeErrors : err?.writeErrors ? [err.writeErrors] : [];
+      if (!writeErrors.length || !writeErrors.every((e) => isDuplicateKey(e) && typeof e.index === "number")) throw err;
+      const lost = new Set(writeErrors.map((e) => e.index as number));
+      return items.map((_, i) => !lost.has(i));
+    }
   }
 
   /**

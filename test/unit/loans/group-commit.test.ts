@@ -1,4 +1,4 @@
-import { GroupCommit, GroupRead } from "../../../services/loans/group-commit";
+import { GroupCall, GroupCommit, GroupRead } from "../../../services/loans/group-commit";
 
 function deferred() {
   let release!: () => void;
@@ -91,5 +91,38 @@ describe("GroupRead", () => {
     first.release();
     expect((await early)!.v).toBe(1);
     expect((await late)!.v).toBe(2);
+  });
+});
+
+describe("GroupCall", () => {
+  it("answers each caller its own result from one write of the items asked during the one before", async () => {
+    const writes: number[][] = [];
+    const first = deferred();
+    const g = new GroupCall<number, boolean>(async (items) => {
+      writes.push(items);
+      if (writes.length === 1) await first.gate;
+      return items.map((n) => n % 2 === 0);
+    });
+    const calls = [g.call(2), g.call(3), g.call(4), g.call(5)];
+    first.release();
+    expect(await Promise.all(calls)).toEqual([true, false, true, false]);
+    expect(writes).toEqual([[2], [3, 4, 5]]);
+  });
+
+  it("fails every caller of a write that failed, and goes on with the next", async () => {
+    const first = deferred();
+    let n = 0;
+    const g = new GroupCall<string, string>(async (items) => {
+      if (++n === 1) await first.gate;
+      if (n === 2) throw new Error("bulk failed");
+      return items.map((s) => s.toUpperCase());
+    });
+    const a = g.call("a");
+    const [b, c] = [g.call("b"), g.call("c")];
+    first.release();
+    expect(await a).toBe("A");
+    await expect(b).rejects.toThrow("bulk failed");
+    await expect(c).rejects.toThrow("bulk failed");
+    expect(await g.call("d")).toBe("D");
   });
 });
