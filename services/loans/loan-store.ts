@@ -146,6 +146,15 @@ export class LoanStore {
     };
   }
 
+  /**
+   * The stored loan document as it is (pending or not), or null: a grouped `_id` read for a look
+   * before a mutation (is the loan behind the last close?) that costs no round trip of its own
+   * when other requests are in flight.
+   */
+  peek(loanId: string): Promise<any> {
+    return this.findLoan(loanId);
+  }
+
   /** The loan document by `_id` through the native driver (the hot path's read: no query building). */
   private async findLoan(loanId: string): Promise<any> {
     if (!/^[0-9a-f]{24}$/i.test(loanId)) return null;
@@ -358,7 +367,8 @@ export class LoanStore {
    * `{ _id, version }`, so one whose version moved fails alone with a duplicate key on `_id`
    * (reported with its index) instead of matching nothing. The loan exists (it was just read, and
    * loans are never deleted), so the upsert never inserts. Native, with the timestamp mongoose
-   * would add: the fields are set as the operations built them.
+   * would add and undefined values left out as mongoose left them: the fields are set as the
+   * operations built them.
    */
   private async writeLoans(items: { loanId: string; version: number; set: Record<string, unknown> }[]): Promise<boolean[]> {
     const updated_at = new Date();
@@ -450,7 +460,12 @@ async function insertAll(model: Model<any>, docs: unknown[] | undefined): Promis
   }
 }
 
-/** insertAll through the native driver (the documents are complete as built: no casting, no defaults). */
+/**
+ * insertAll through the native driver (the documents are complete as built: no casting). Undefined
+ * values are left out at any depth, as mongoose left them out: an answer replayed from its
+ * idempotency record must equal the JSON answered first (a view's `loan_id: undefined` is absent
+ * there, not null).
+ */
 async function insertNative(model: Model<any>, docs: readonly Record<string, unknown>[]): Promise<void> {
   if (!docs.length) return;
   try {
@@ -461,10 +476,14 @@ async function insertNative(model: Model<any>, docs: readonly Record<string, unk
   }
 }
 
+/** The ledger fields whose schema default is null. */
+const LEDGER_NULL_DEFAULTS = ["cash_class", "reverses", "reversed_by", "rebooked_from", "idempotency_key", "allocation", "fee_type", "actor", "reallocated_at", "loan_version"] as const;
+
 /** A ledger entry as the schema's defaults would complete it. */
 function withLedgerDefaults(doc: LedgerDoc): Record<string, unknown> {
-  const d = doc as LedgerDoc & { reallocated_at?: string | null; loan_version?: number | null };
-  return { ...d, reallocated_at: d.reallocated_at ?? null, loan_version: d.loan_version ?? null };
+  const out: Record<string, unknown> = { ...doc };
+  for (const k of LEDGER_NULL_DEFAULTS) out[k] ??= null;
+  return out;
 }
 
 /**
