@@ -1,3 +1,5 @@
+import { BSON } from "mongodb";
+
 /**
  * Group commit: writes of one kind asked for while one is in flight go together in the next, so
  * at N mutations in flight a side write costs about one round trip per batch instead of one per
@@ -73,12 +75,14 @@ export class GroupRead<K, D extends { _id: unknown }> {
         try {
           const ids = [...new Map(batch.map((b) => [this.keyOf(b.id), b.id])).values()];
           const found = new Map((await this.find(ids)).map((d) => [this.keyOf(d._id), d]));
-          // Each caller its own copy when several asked for one document (callers change what they get).
+          // Each caller its own copy when several asked for one document (callers change what they
+          // get); through BSON, so ObjectIds and Dates stay what they are (structuredClone would
+          // turn an ObjectId into a plain object).
           const given = new Set<string>();
           for (const b of batch) {
             const k = this.keyOf(b.id);
             const doc = found.get(k) ?? null;
-            b.resolve(doc && given.has(k) ? structuredClone(doc) : doc);
+            b.resolve(doc && given.has(k) ? (BSON.deserialize(BSON.serialize(doc)) as D) : doc);
             given.add(k);
           }
         } catch (err) {

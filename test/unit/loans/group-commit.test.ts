@@ -1,3 +1,4 @@
+import { ObjectId } from "mongodb";
 import { GroupCall, GroupCommit, GroupRead } from "../../../services/loans/group-commit";
 
 function deferred() {
@@ -74,6 +75,27 @@ describe("GroupRead", () => {
     expect(d2).not.toBe(d1);
     expect(await missing).toBeNull();
     expect(queries).toEqual([["a"], ["b", "zz"]]);
+  });
+
+  it("a second caller's copy keeps ObjectIds and Dates", async () => {
+    const _id = new ObjectId();
+    const at = new Date("2026-01-02T03:04:05Z");
+    const first = deferred();
+    let calls = 0;
+    const r = new GroupRead<ObjectId, { _id: ObjectId; at: Date }>(async (ids) => {
+      if (++calls === 1) await first.gate;
+      return ids.map((id) => ({ _id: id, at }));
+    });
+    const warm = r.get(new ObjectId());
+    const [a, b] = [r.get(_id), r.get(_id)];
+    first.release();
+    await warm;
+    const [da, db] = await Promise.all([a, b]);
+    expect(db).not.toBe(da);
+    expect(db!._id).toBeInstanceOf(ObjectId);
+    expect(String(db!._id)).toBe(String(_id));
+    expect(db!.at).toBeInstanceOf(Date);
+    expect(db!.at.getTime()).toBe(at.getTime());
   });
 
   it("asks after the caller: a read never answers from a query that started before it was asked", async () => {
