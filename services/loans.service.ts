@@ -463,7 +463,7 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
      */
     async upToDate(this: Self, loanId: string) {
       if (!this.lastClosed) return; // no close has run: nothing can be behind it
-      const doc: any = await this.models.loans.findById(loanId, { status: 1, closed_through: 1, close_error: 1 }).lean();
+      const doc: any = await this.store.peek(loanId);
       if (!doc) return;
       if (doc.close_error) throw new ConflictError(`loan ${loanId} is held by a failed close of business (${doc.close_error.business_date}): ${doc.close_error.message}`, { loan_id: loanId, close_error: doc.close_error });
       // the last close before today (a simulation walking the calendar may have closed later dates)
@@ -651,7 +651,7 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
     // The store is built once the models exist (started); handlers only run after that.
   },
   async started(this: Self) {
-    this.store = new LoanStore(this.models as any, (subject, id, payload) => this.publishDurable(subject, id, payload));
+    this.store = new LoanStore(this.models as any, (subject, id, payload) => this.publishDurable(subject, id, payload), undefined, (events) => this.publishDurableMany(events));
     this.closing = new Map();
     this.close = new CloseOfBusiness(this.models as any, this.store, {
       ...this.settings.close,

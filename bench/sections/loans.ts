@@ -4,21 +4,23 @@
  *   embedded: one bin/start.ts process (gateway, programs, rates, loans; in-process transport)
  *   split:    a gateway process and a programs+rates+loans process over a `nats-server -js`
  * on one Java wire server (shared/runtime/mongo-server.ts) and one book, built by the first mode
- * (its build is not measured); the second mode's payments continue each loan's schedule, on the
+ * (templates through the API, cloned; its build is not measured); the second mode's payments continue each loan's schedule, on the
  * ledger the first left. Per mode: payments/s, p50,
  * p99, the first and last 10 s, and the same figures for `POST /index-rates` (the baseline, same
  * concurrency, distinct dates) measured in the same run. Then split/embedded, and the BSON size
  * of a loan's hot document for a 12-month and a 360-month loan.
  *
- * Run: npm run bench -- loans   (BENCH_BOOK, BENCH_SECONDS, BENCH_BASELINE_SECONDS, BENCH_MODES=embedded,split,
+ * Run: npm run bench -- loans   (BENCH_BOOK, BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_BASELINE_SECONDS, BENCH_MODES=embedded,split,
  * BENCH_CPU_PROF=<dir> to profile the system's processes)
  */
 import { execSync } from "node:child_process";
 import { createServer } from "node:net";
 import { DateTime } from "luxon";
+import { MongoClient } from "mongodb";
 import mongoose from "mongoose";
 import { startJavaWireServer, type RunningMongo } from "../../shared/runtime/mongo-server";
 import { businessToday } from "../../shared/runtime/business-date";
+import { cloneTemplates } from "../../test/support/loan-book";
 import { startNats, type RunningNats } from "../../test/support/nats";
 import { cpuBetween, cpuSnapshot } from "../lib/cpu";
 import { figures, httpClient, runPool, type LoadFigures } from "../lib/http-load";
@@ -26,9 +28,13 @@ import { startNodeProcess, type NodeProcess } from "../lib/system-process";
 
 const BOOK = Number(process.env.BENCH_BOOK ?? 10_000);
 const PAY_SECONDS = Number(process.env.BENCH_SECONDS ?? 35);
+/**
+ * Payments before the measured ones (same loans, same path, not counted): a fresh process's JIT
+ * and caches warm up, so first vs last 10 s shows what the ledger's growth does, not the start.
+ */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 const BASELINE_SECONDS = Number(process.env.BENCH_BASELINE_SECONDS ?? 20);
 const IN_FLIGHT = 50;
-const BUILD_IN_FLIGHT = 64;
 const MODES = (process.env.BENCH_MODES ?? "embedded,split").split(",") as Mode[];
 const TOKEN = "dev-admin-token";
 const TERM = 36;
@@ -39,6 +45,8 @@ const today = businessToday(process.env.BUSINESS_TZ ?? "America/New_York");
 const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "n/a");
 const load = () => execSync("uptime").toString().trim().replace(/^.*load average/, "load average");
 const log = (m: string) => console.log(`[bench loans] ${m}`);
+/** CPU ms per booked payment, per process (the figure least bent by the machine's load). */
+const cpuPerPayment = (cpu: Record<string, number>, n: number) => Object.entries(cpu).map(([k, v]) => `${k} ${((1000 * v) / Math.max(1, n)).toFixed(2)}`).join(", ");
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -111,21 +119,42 @@ interface BookLoan {
   due: { date: string; payment: string }[];
 }
 
-/** 10,000 disbursed loans, disbursed 13–14 months ago on spread dates, so a year of due dates is past. */
-async function buildBook(api: Api, productId: string): Promise<{ book: BookLoan[]; seconds: number; errors: number }> {
-  const book: BookLoan[] = new Array(BOOK);
+const TEMPLATE_DAYS = 28;
+const TEMPLATE_PRINCIPALS = ["5000.00", "12500.00", "24875.00"];
+
+/**
+ * 10,000 disbursed loans, disbursed 13–14 months ago on spread dates, so a year of due dates is
+ * past. Built as the close-of-business bench builds its book: a template loan per disbursement day
+ * and principal originated and disbursed through the API (so every document is what the service
+ * writes), then cloned with new ids and partitions straight into MongoDB — loan, schedule and
+ * ledger (test/support/loan-book.ts). Creating all 10,000 through the API took ~400 s.
+ */
+async function buildBook(api: Api, productId: string, mongoUrl: string): Promise<{ book: BookLoan[]; seconds: number; errors: number }> {
+  const t0 = performance.now();
   const base = DateTime.fromISO(today, { zone: "utc" }).minus({ months: 14 });
-  const { samples, elapsedMs } = await runPool({ concurrency: BUILD_IN_FLIGHT, count: BOOK }, async (n) => {
-    const created = await api("POST", "/api/v1/loans", { product_id: productId, principal: (5000 + (n % 200) * 125).toFixed(2), term_months: TERM });
+  const count = TEMPLATE_DAYS * TEMPLATE_PRINCIPALS.length;
+  const templates: BookLoan[] = new Array(count);
+  const { samples } = await runPool({ concurrency: 8, count }, async (n) => {
+    const principal = TEMPLATE_PRINCIPALS[Math.floor(n / TEMPLATE_DAYS)];
+    const created = await api("POST", "/api/v1/loans", { product_id: productId, principal, term_months: TERM });
     if (created.status !== 201) return created.status;
-    const date = base.plus({ days: n % 28 }).toISODate()!;
+    const date = base.plus({ days: n % TEMPLATE_DAYS }).toISODate()!;
     const disbursed = await api("POST", `/api/v1/loans/${created.body.id}/disburse`, { date });
     if (disbursed.status !== 200) return disbursed.status;
-    book[n] = { id: created.body.id, due: disbursed.body.schedule.filter((r: any) => r.due_date <= today).map((r: any) => ({ date: r.due_date, payment: r.payment })) };
+    templates[n] = { id: created.body.id, due: disbursed.body.schedule.filter((r: any) => r.due_date <= today).map((r: any) => ({ date: r.due_date, payment: r.payment })) };
     return 200;
   });
   const errors = samples.filter((s) => s.status !== 200).length;
-  return { book: book.filter(Boolean), seconds: elapsedMs / 1000, errors };
+  if (errors) throw new Error(`${errors} template loans failed`);
+  const client = await MongoClient.connect(mongoUrl);
+  try {
+    const db = client.db(new URL(mongoUrl).pathname.slice(1));
+    const ids = await cloneTemplates(db, templates.map((t) => t.id), BOOK - count, { batch: 1000 });
+    const book = [...templates, ...ids.map((id, i) => ({ id, due: templates[i % count].due }))];
+    return { book, seconds: (performance.now() - t0) / 1000, errors };
+  } finally {
+    await client.close();
+  }
 }
 
 /**
@@ -146,9 +175,9 @@ async function indexRates(api: Api, mode: Mode): Promise<LoadFigures> {
  * Payments: the n-th goes to loan n mod 10,000 and pays its next scheduled installment on its due
  * date (each loan's payments in date order, never two at once on a loan), with a unique key.
  */
-async function payments(api: Api, book: BookLoan[], mode: Mode, offset: number): Promise<LoadFigures & { statuses: Record<string, number> }> {
+async function payments(api: Api, book: BookLoan[], mode: Mode, offset: number, seconds = PAY_SECONDS): Promise<LoadFigures & { statuses: Record<string, number> }> {
   const statuses: Record<string, number> = {};
-  const { samples, elapsedMs } = await runPool({ concurrency: IN_FLIGHT, durationMs: PAY_SECONDS * 1000 }, async (i) => {
+  const { samples, elapsedMs } = await runPool({ concurrency: IN_FLIGHT, durationMs: seconds * 1000 }, async (i) => {
     const n = i + offset;
     const loan = book[n % book.length];
     const k = Math.floor(n / book.length);
@@ -218,8 +247,8 @@ async function runMode(mode: Mode, shared: Shared): Promise<ModeResult> {
     log(`${mode}: up in ${sys.upSeconds.toFixed(1)} s (${sys.nodes.map((n) => n.name).join(", ")})`);
     if (!shared.book) {
       shared.productId = await makeProduct(sys.api);
-      const build = await buildBook(sys.api, shared.productId);
-      log(`${mode}: book of ${build.book.length} loans built in ${build.seconds.toFixed(1)} s (${fmt(build.book.length / build.seconds)} loans/s created+disbursed, ${build.errors} errors)`);
+      const build = await buildBook(sys.api, shared.productId, shared.mongoUrl);
+      log(`${mode}: book of ${build.book.length} loans built in ${build.seconds.toFixed(1)} s (${TEMPLATE_DAYS * TEMPLATE_PRINCIPALS.length} templates through the API, the rest cloned)`);
       if (build.book.length < BOOK * 0.99) throw new Error(`${mode}: only ${build.book.length} of ${BOOK} loans were built`);
       shared.book = build.book;
       shared.build = { seconds: build.seconds, loans: build.book.length, errors: build.errors };
@@ -227,12 +256,17 @@ async function runMode(mode: Mode, shared: Shared): Promise<ModeResult> {
     const loadBefore = load();
     const baseline = await indexRates(sys.api, mode);
     log(`${mode}: POST /index-rates ${fmt(baseline.perSecond)}/s p50 ${fmt(baseline.p50, 1)} ms p99 ${fmt(baseline.p99, 1)} ms (${baseline.errors} errors)`);
+    if (WARMUP_SECONDS > 0) {
+      const warm = await payments(sys.api, shared.book, mode, shared.attempted, WARMUP_SECONDS);
+      shared.attempted += warm.requests + warm.errors;
+      log(`${mode}: warm-up ${WARMUP_SECONDS} s, not counted: ${fmt(warm.perSecond)}/s p50 ${fmt(warm.p50, 1)} ms p99 ${fmt(warm.p99, 1)} ms; statuses ${JSON.stringify(warm.statuses)}`);
+    }
     const cpuBefore = cpuSnapshot();
     const pay = await payments(sys.api, shared.book, mode, shared.attempted);
     shared.attempted += pay.requests + pay.errors;
     const cpu = cpuBetween(cpuBefore, cpuSnapshot());
     const loadAfter = load();
-    log(`${mode}: CPU seconds during the payments: ${Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")} (per 1,000 payments: ${Object.entries(cpu).map(([k, v]) => `${k} ${((1000 * v) / Math.max(1, pay.requests)).toFixed(2)}`).join(", ")})`);
+    log(`${mode}: CPU during the payments: ${Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(", ")}; CPU ms per payment: ${cpuPerPayment(cpu, pay.requests)}`);
     log(`${mode}: payments ${fmt(pay.perSecond)}/s p50 ${fmt(pay.p50, 1)} ms p99 ${fmt(pay.p99, 1)} ms, first 10 s ${fmt(pay.first10)}/s, last 10 s ${fmt(pay.last10)}/s; statuses ${JSON.stringify(pay.statuses)}`);
     const sizes = mode === "embedded" ? await documentSizes(sys.api, shared.productId!, shared.mongoUrl) : undefined;
     return { mode, upSeconds: sys.upSeconds, build: shared.build!, baseline, pay, cpu, loadBefore, loadAfter, sizes };
@@ -243,7 +277,7 @@ async function runMode(mode: Mode, shared: Shared): Promise<ModeResult> {
 }
 
 async function main(): Promise<void> {
-  console.log(`loans bench — node ${process.version}, ${BOOK} loans, ${IN_FLIGHT} in flight, payments ${PAY_SECONDS} s, baseline ${BASELINE_SECONDS} s per mode, business date ${today}`);
+  console.log(`loans bench — node ${process.version}, ${BOOK} loans, ${IN_FLIGHT} in flight, payments ${PAY_SECONDS} s after a ${WARMUP_SECONDS} s warm-up, baseline ${BASELINE_SECONDS} s per mode, business date ${today}`);
   console.log(`machine: ${load()}`);
   const results: ModeResult[] = [];
   const mongo: RunningMongo = await startJavaWireServer();
@@ -274,7 +308,7 @@ async function main(): Promise<void> {
     console.log(l.map((cell, c) => cell.padEnd(widths[c])).join("  |  "));
     if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("--+--"));
   }
-  for (const r of results) console.log(`${r.mode}: up in ${r.upSeconds.toFixed(1)} s; book of ${r.build.loans} built in ${r.build.seconds.toFixed(1)} s; load ${r.loadBefore} → ${r.loadAfter}`);
+  for (const r of results) console.log(`${r.mode}: up in ${r.upSeconds.toFixed(1)} s; book of ${r.build.loans} built in ${r.build.seconds.toFixed(1)} s; load ${r.loadBefore} → ${r.loadAfter}; CPU ms per payment: ${cpuPerPayment(r.cpu, r.pay.requests)}`);
 
   const emb = results.find((r) => r.mode === "embedded");
   const split = results.find((r) => r.mode === "split");

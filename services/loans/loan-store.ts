@@ -14,11 +14,12 @@
  * guarded by the version across processes (a lost race re-reads and recomputes).
  */
 import { randomBytes } from "node:crypto";
-import type { Model } from "mongoose";
+import { Types, type Model } from "mongoose";
 import { ConflictError, NotFoundError } from "../../shared/errors";
 import { failpoint } from "../../shared/runtime/failpoints";
 import type { Installment, LoanState } from "../../shared/finance";
 import { isDuplicateKey } from "../../shared/db/crud";
+import { GroupCall, GroupCommit, GroupRead } from "./group-commit";
 
 export interface LedgerDoc {
   _id: string;
@@ -103,6 +104,20 @@ class ScheduleCache {
 export class LoanStore {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly schedules = new ScheduleCache();
+  /**
+   * The single-loan path's side writes, group-committed across the mutations in flight (one
+   * round trip per batch, not per mutation); each mutation still waits for its own, in order.
+   */
+  private readonly groups: {
+    transactions: GroupCommit<LedgerDoc>;
+    idempotency: GroupCommit<Record<string, unknown>>;
+    events: GroupCommit<PendingMutation["events"][number]> | null;
+    clears: GroupCommit<{ loanId: string; version: number; id: string }>;
+  };
+  /** The version-guarded loan writes of the mutations in flight, in one bulk write (each learns whether it won). */
+  private readonly loanWrites: GroupCall<{ loanId: string; version: number; set: Record<string, unknown> }, boolean>;
+  /** The hot path's `_id` reads (loan, idempotency record, schedule), grouped the same way. */
+  private readonly reads: { loans: GroupRead<string, any>; idempotency: GroupRead<string, any>; schedules: GroupRead<string, any> };
 
   constructor(
     private readonly models: StoreModels,
@@ -113,7 +128,42 @@ export class LoanStore {
      * row: it keeps trying, with a short random pause, for at least `minAttempts` and `budgetMs`.
      */
     private readonly retry = { minAttempts: 20, budgetMs: 10_000, maxPauseMs: 25 },
-  ) {}
+    /** Many events in one outbox write (in order); without it each event is published alone. */
+    publishMany?: PublishMany,
+  ) {
+    this.groups = {
+      transactions: new GroupCommit((docs) => insertNative(models.loan_transactions, docs.map(withLedgerDefaults))),
+      idempotency: new GroupCommit((docs) => insertNative(models.loan_idempotency, docs)),
+      events: publishMany ? new GroupCommit((events) => publishMany(events)) : null,
+      clears: new GroupCommit((items) => this.clearPending(items)),
+    };
+    this.loanWrites = new GroupCall((items) => this.writeLoans(items));
+    const byIds = (model: Model<any>, toKey: (id: string) => unknown = (id) => id) => (ids: string[]) => model.collection.find({ _id: { $in: ids.map(toKey) } } as any).toArray();
+    this.reads = {
+      loans: new GroupRead(byIds(models.loans, (id) => new Types.ObjectId(id))),
+      idempotency: new GroupRead(byIds(models.loan_idempotency)),
+      schedules: new GroupRead(byIds(models.loan_schedules)),
+    };
+  }
+
+  /**
+   * The stored loan document as it is (pending or not), or null: a grouped `_id` read for a look
+   * before a mutation (is the loan behind the last close?) that costs no round trip of its own
+   * when other requests are in flight.
+   */
+  peek(loanId: string): Promise<any> {
+    return this.findLoan(loanId);
+  }
+
+  /** The loan document by `_id` through the native driver (the hot path's read: no query building). */
+  private async findLoan(loanId: string): Promise<any> {
+    if (!/^[0-9a-f]{24}$/i.test(loanId)) return null;
+    return this.reads.loans.get(loanId);
+  }
+
+  private findIdempotency(loanId: string, key: string): Promise<any> {
+    return this.reads.idempotency.get(`${loanId}:${key}`);
+  }
 
   /** The loan document (404 when absent), its half-done mutation finished first. */
   async read(loanId: string): Promise<any> {
@@ -156,7 +206,7 @@ export class LoanStore {
   async installments(scheduleId: string): Promise<Installment[]> {
     const cached = this.schedules.get(scheduleId);
     if (cached) return cached;
-    const sched: any = await this.models.loan_schedules.findById(scheduleId).lean();
+    const sched: any = await this.reads.schedules.get(scheduleId);
     if (!sched) throw new Error(`schedule ${scheduleId} is missing`);
     this.schedules.set(scheduleId, sched.installments);
     return sched.installments;
@@ -197,16 +247,13 @@ export class LoanStore {
       if (attempt > 1) await lostRacePause(attempt, this.retry.maxPauseMs);
       // The loan and the key's record in one round trip; the record is read again only when a
       // half-done mutation was just finished (finishing it may have written that record).
-      const [doc, seen] = await Promise.all([
-        this.models.loans.findById(loanId).lean() as Promise<any>,
-        idem ? this.models.loan_idempotency.findById(`${loanId}:${idem.key}`).lean() : Promise.resolve(null),
-      ]);
+      const [doc, seen] = await Promise.all([this.findLoan(loanId), idem ? this.findIdempotency(loanId, idem.key) : Promise.resolve(null)]);
       if (!doc) throw new NotFoundError("loan", loanId);
       let record: any = seen;
       if (doc.pending) {
         await this.finish(loanId, doc.pending);
         doc.pending = null;
-        if (idem) record = await this.models.loan_idempotency.findById(`${loanId}:${idem.key}`).lean();
+        if (idem) record = await this.findIdempotency(loanId, idem.key);
       }
       if (idem && record) {
         if (record.hash !== idem.hash) throw new ConflictError(`idempotency key '${idem.key}' was used with a different request`, { idempotency_key: idem.key });
@@ -215,8 +262,8 @@ export class LoanStore {
       const loaded: LoadedLoan = { doc, state: await this.stateOf(doc) };
       const p = await plan(loaded);
       const { version, set, pending } = await this.prepare(loanId, loaded, p, idem);
-      const res = await this.models.loans.updateOne({ _id: loanId, version }, { $set: { ...set, pending, version: version + 1 } });
-      if (res.matchedCount === 0) continue; // another process wrote first: recompute on its result
+      const won = await this.loanWrites.call({ loanId, version, set: { ...set, pending, version: version + 1 } });
+      if (!won) continue; // another process wrote first: recompute on its result
       failpoint("loans.after-loan-write");
       await this.finish(loanId, pending);
       return { response: p.response as T, replayed: false };
@@ -289,7 +336,7 @@ export class LoanStore {
   async finish(loanId: string, pending: PendingMutation): Promise<void> {
     const m = this.models;
     await Promise.all([
-      insertAll(m.loan_transactions, pending.transactions),
+      this.groups.transactions.add(pending.transactions),
       insertAll(m.loan_modifications, pending.modifications?.map((d) => ({ ...d, loan_id: loanId }))),
       insertAll(m.loan_promotions, pending.promotions?.map((d) => ({ ...d, loan_id: loanId }))),
       insertAll(m.loan_statements, pending.statements?.map((d) => ({ ...d, loan_id: loanId }))),
@@ -306,17 +353,52 @@ export class LoanStore {
     }
     // After the ledger: a repeated request answered from this record finds its transaction booked.
     if (pending.idempotency) {
-      await insertAll(m.loan_idempotency, [{ _id: `${loanId}:${pending.idempotency.key}`, loan_id: loanId, hash: pending.idempotency.hash, response: pending.response, created_at: new Date().toISOString() }]);
+      await this.groups.idempotency.add([{ _id: `${loanId}:${pending.idempotency.key}`, loan_id: loanId, hash: pending.idempotency.hash, response: pending.response, created_at: new Date().toISOString() }]);
     }
-    for (const e of pending.events) await this.publish(e.subject, e.id, e.payload);
-    // Still at the version that wrote it? Then nobody else finished or replaced it: clear it.
-    // (Keyed `{ _id, version }`: a lookup on the loans' unique index of the pair.)
-    const cleared = pending.version ? await m.loans.updateOne({ _id: loanId, version: pending.version }, { $set: { pending: null } }) : { matchedCount: 0 };
-    if (cleared.matchedCount === 0) {
-      // The version moved without replacing the mutation (an ownership change): clear it if still ours.
-      const doc: any = await m.loans.findById(loanId, { version: 1, pending: 1 }).lean();
-      if (doc?.pending?.id === pending.id) await m.loans.updateOne({ _id: loanId, version: doc.version }, { $set: { pending: null } });
+    if (this.groups.events) await this.groups.events.add(pending.events);
+    else for (const e of pending.events) await this.publish(e.subject, e.id, e.payload);
+    if (pending.version) await this.groups.clears.add([{ loanId, version: pending.version, id: pending.id }]);
+    else await this.clearIfStillOurs(loanId, pending.id);
+  }
+
+  /**
+   * The loan writes of several mutations in one bulk write, each guarded by its loan's version.
+   * A bulk write reports how many matched, not which: each is therefore an upsert on
+   * `{ _id, version }`, so one whose version moved fails alone with a duplicate key on `_id`
+   * (reported with its index) instead of matching nothing. The loan exists (it was just read, and
+   * loans are never deleted), so the upsert never inserts. Native, with the timestamp mongoose
+   * would add and undefined values left out as mongoose left them: the fields are set as the
+   * operations built them.
+   */
+  private async writeLoans(items: { loanId: string; version: number; set: Record<string, unknown> }[]): Promise<boolean[]> {
+    const updated_at = new Date();
+    const ops = items.map((i) => ({ updateOne: { filter: { _id: new Types.ObjectId(i.loanId), version: i.version }, update: { $set: { ...i.set, updated_at } }, upsert: true } }));
+    try {
+      await this.models.loans.collection.bulkWrite(ops as any, { ordered: false, ignoreUndefined: true });
+      return items.map(() => true);
+    } catch (err: any) {
+      const writeErrors: any[] = Array.isArray(err?.writeErrors) ? err.writeErrors : err?.writeErrors ? [err.writeErrors] : [];
+      if (!writeErrors.length || !writeErrors.every((e) => isDuplicateKey(e) && typeof e.index === "number")) throw err;
+      const lost = new Set(writeErrors.map((e) => e.index as number));
+      return items.map((_, i) => !lost.has(i));
     }
+  }
+
+  /**
+   * Clears `pending` on each loan still at the version that wrote it (nobody else finished or
+   * replaced it), in one bulk write keyed `{ _id, version }` (a lookup on the loans' unique index
+   * of the pair). When fewer matched, the rest are checked one by one.
+   */
+  private async clearPending(items: { loanId: string; version: number; id: string }[]): Promise<void> {
+    const ops = items.map((i) => ({ updateOne: { filter: { _id: new Types.ObjectId(i.loanId), version: i.version }, update: { $set: { pending: null } } } }));
+    const res = await this.models.loans.collection.bulkWrite(ops as any, { ordered: false });
+    if (res.matchedCount < items.length) for (const i of items) await this.clearIfStillOurs(i.loanId, i.id);
+  }
+
+  /** The version moved without replacing the mutation (an ownership change): clear it if still ours. */
+  private async clearIfStillOurs(loanId: string, pendingId: string): Promise<void> {
+    const doc: any = await this.models.loans.findById(loanId, { version: 1, pending: 1 }).lean();
+    if (doc?.pending?.id === pendingId) await this.models.loans.updateOne({ _id: loanId, version: doc.version }, { $set: { pending: null } });
   }
 
   /**
@@ -376,6 +458,32 @@ async function insertAll(model: Model<any>, docs: unknown[] | undefined): Promis
     const writeErrors: any[] = err?.writeErrors ?? (isDuplicateKey(err) ? [err] : null);
     if (!writeErrors || !writeErrors.every((e) => isDuplicateKey(e?.err ?? e))) throw err;
   }
+}
+
+/**
+ * insertAll through the native driver (the documents are complete as built: no casting). Undefined
+ * values are left out at any depth, as mongoose left them out: an answer replayed from its
+ * idempotency record must equal the JSON answered first (a view's `loan_id: undefined` is absent
+ * there, not null).
+ */
+async function insertNative(model: Model<any>, docs: readonly Record<string, unknown>[]): Promise<void> {
+  if (!docs.length) return;
+  try {
+    await model.collection.insertMany(docs as any[], { ordered: false, ignoreUndefined: true });
+  } catch (err: any) {
+    const writeErrors: any[] = Array.isArray(err?.writeErrors) ? err.writeErrors : err?.writeErrors ? [err.writeErrors] : isDuplicateKey(err) ? [err] : [];
+    if (!writeErrors.length || !writeErrors.every((e) => isDuplicateKey(e?.err ?? e))) throw err;
+  }
+}
+
+/** The ledger fields whose schema default is null. */
+const LEDGER_NULL_DEFAULTS = ["cash_class", "reverses", "reversed_by", "rebooked_from", "idempotency_key", "allocation", "fee_type", "actor", "reallocated_at", "loan_version"] as const;
+
+/** A ledger entry as the schema's defaults would complete it. */
+function withLedgerDefaults(doc: LedgerDoc): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...doc };
+  for (const k of LEDGER_NULL_DEFAULTS) out[k] ??= null;
+  return out;
 }
 
 /**

@@ -31,7 +31,7 @@ import type { ConsumeOptions, ConsumerHandle, DeliveredEvent, DurableBus } from 
 import { acquireBus, busTargetFor, releaseBus, type BusTarget } from "./broker-bus";
 import { handleOnce, processedEventsModel } from "./idempotency";
 import { RetentionSweeper } from "../db/retention";
-import { enqueueOutbox, enqueueOutboxMany, outboxModel, OutboxRelay, type OutboxRecord } from "./outbox";
+import { enqueueOutbox, outboxModel, writeOutboxMany, OutboxRelay, type OutboxRecord } from "./outbox";
 import { assertFilterSubject, safeName } from "./subjects";
 import { recordConsumerLag, recordDeadLetter } from "../runtime/business-metrics";
 
@@ -195,8 +195,9 @@ export function DurableEventsMixin(opts: DurableEventsMixinOptions = {}): Partia
       async publishDurableMany(this: Self, events: readonly { subject: string; id: string; payload: unknown; occurred_at?: string }[]): Promise<void> {
         const now = new Date().toISOString();
         const stamped = events.map((e) => ({ ...e, occurred_at: e.occurred_at ?? now }));
-        await enqueueOutboxMany(outboxOf(this), stamped);
-        void this.durable?.relay.kick(stamped);
+        // Only the new records go to the fast path: one written before is the relay's already.
+        const written = await writeOutboxMany(outboxOf(this), stamped);
+        if (written.length) void this.durable?.relay.kick(written);
       },
     },
   };

@@ -101,7 +101,12 @@ export async function enqueueOutbox(model: Model<OutboxRecord>, event: DurableEv
  * event). Ids already present are skipped, as in enqueueOutbox. Returns how many were new.
  */
 export async function enqueueOutboxMany(model: Model<OutboxRecord>, events: readonly DurableEvent[]): Promise<number> {
-  if (!events.length) return 0;
+  return (await writeOutboxMany(model, events)).length;
+}
+
+/** enqueueOutboxMany, answering the events that were new (in order): the relay's fast path publishes those. */
+export async function writeOutboxMany(model: Model<OutboxRecord>, events: readonly DurableEvent[]): Promise<DurableEvent[]> {
+  if (!events.length) return [];
   const now = new Date();
   const docs = events.map((event) => {
     if (!event.id) throw new Error("durable event without id");
@@ -109,13 +114,16 @@ export async function enqueueOutboxMany(model: Model<OutboxRecord>, events: read
     return { _id: event.id, subject: event.subject, payload: event.payload ?? null, occurred_at: event.occurred_at ?? now.toISOString(), seq: nextSeq(), published: false, created_at: now, attempts: 0 };
   });
   try {
-    const res = await model.collection.insertMany(docs as any[], { ordered: false });
-    return res.insertedCount;
+    await model.collection.insertMany(docs as any[], { ordered: false });
+    return [...events];
   } catch (err) {
-    const e = err as { writeErrors?: { code?: number }[] | { code?: number } };
+    const e = err as { writeErrors?: { code?: number; index?: number }[] | { code?: number; index?: number } };
     const writeErrors = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
     // Counted from the failures: the embedded server's reply overstates insertedCount.
-    if (writeErrors.length && writeErrors.every((w) => w.code === 11000)) return docs.length - writeErrors.length;
+    if (writeErrors.length && writeErrors.every((w) => w.code === 11000)) {
+      const existing = new Set(writeErrors.map((w) => w.index));
+      return events.filter((_, i) => !existing.has(i));
+    }
     throw err;
   }
 }
