@@ -59,9 +59,6 @@ const PortfoliosService: TypedServiceSchema<Vars, Methods> = {
   mixins: [
     MongoMixin(collections),
     DurableEventsMixin({
-      // Keep published records an hour, not a day: the relay's recovery scan reads the whole
-      // outbox on the embedded server, and auto-assign writes one record per batch of loans.
-      outbox: { retentionMs: 3600_000 },
       subscriptions: {
         [LOAN_EVENTS_FILTER]: "onLoanEvent",
         [SchedulerEvents.tick("auto_assign")]: { handler: "onAutoAssignTick", ackWaitMs: 600_000 },

@@ -132,15 +132,23 @@ export interface OutboxRelayOptions {
   model: Model<OutboxRecord>;
   bus: DurableBus;
   logger: BusLogger;
-  /** Recovery interval. Default 5 s. */
+  /** How often the relay looks whether it owes a run (a failed publish is retried then). Default 5 s. */
   intervalMs?: number;
+  /**
+   * While the fast path is healthy, how often a scan looks for records other processes left
+   * unpublished (a process that died between its write and its publish and never came back;
+   * one that restarts scans at its start). Default 60 s.
+   */
+  scanEveryMs?: number;
   /** Records read per query. Default 200. */
   batchSize?: number;
   /**
-   * Published records older than this are deleted (no TTL indexes here). Default 1 day: far past
-   * JetStream's 5-minute duplicate window and any retry of a half-done write, and the interval's
-   * scan reads the whole collection on the embedded server (measured 33–80 ms at 100,000 records).
-   * 0 = keep.
+   * Published records older than this are deleted (no TTL indexes here), every tenth of it at
+   * most. Default 1 hour: past JetStream's 5-minute duplicate window and any retry of a half-done
+   * write (an event written again after its record went is published again under the same id,
+   * and consumers skip what they processed). Short because the recovery scan reads the whole
+   * collection on the embedded server (measured 33–80 ms at 100,000 records, which a day of
+   * payments at a few hundred a second would pass by far). 0 = keep.
    */
   retentionMs?: number;
 }
@@ -158,6 +166,8 @@ export class OutboxRelay {
   private again = false;
   private stopped = false;
   private lastPurge = 0;
+  private readonly scanEveryMs: number;
+  private lastScan = 0;
   /** Records written by this process since the last run, in write order (the fast path's work). */
   private fresh: DurableEvent[] = [];
   /** True once a scan found nothing left behind and no publish has failed since: fresh may skip the scan. */
@@ -171,14 +181,15 @@ export class OutboxRelay {
     this.logger = opts.logger;
     this.intervalMs = opts.intervalMs ?? 5_000;
     this.batchSize = opts.batchSize ?? 200;
-    this.retentionMs = opts.retentionMs ?? 24 * 3600_000;
+    this.retentionMs = opts.retentionMs ?? 3600_000;
+    this.scanEveryMs = opts.scanEveryMs ?? 60_000;
   }
 
   /** Starts the interval and runs once at once (publishes what a previous life left behind). */
   start(): void {
     this.stopped = false;
     this.clean = false;
-    this.timer ??= setInterval(() => void this.kick(), this.intervalMs);
+    this.timer ??= setInterval(() => this.onInterval(), this.intervalMs);
     this.timer.unref?.();
     void this.kick();
   }
@@ -193,13 +204,23 @@ export class OutboxRelay {
     if (this.stopped) return Promise.resolve();
     if (written?.length) this.fresh.push(...written);
     else this.scanDue = true;
+    return this.schedule();
+  }
+
+  private schedule(): Promise<void> {
     this.again = true;
     this.running ??= this.loop().finally(() => {
       this.running = undefined;
       // A kick that landed after the loop's last check: run again rather than wait for the interval.
-      if (this.again) void this.kick();
+      if (this.again && !this.stopped) void this.schedule();
     });
     return this.running.then(() => undefined);
+  }
+
+  /** A failed publish is retried each interval; a healthy relay scans every scanEveryMs. */
+  private onInterval(): void {
+    if (!this.clean || Date.now() - this.lastScan >= this.scanEveryMs) void this.kick();
+    else if (this.fresh.length) void this.schedule();
   }
 
   /** Stops the interval and waits for a run in progress. Unpublished records stay for the next start. */
@@ -221,6 +242,7 @@ export class OutboxRelay {
           this.fresh = [];
           total += await this.drain();
           this.clean = true;
+          this.lastScan = Date.now();
           await this.purge();
         } else {
           total += await this.publishFresh();
@@ -305,7 +327,7 @@ export class OutboxRelay {
 
   private async purge(): Promise<void> {
     const now = Date.now();
-    if (!this.retentionMs || now - this.lastPurge < 3600_000) return;
+    if (!this.retentionMs || now - this.lastPurge < this.retentionMs / 10) return;
     this.lastPurge = now;
     await this.model.deleteMany({ published: true, published_at: { $lt: new Date(now - this.retentionMs) } });
   }

@@ -41,8 +41,8 @@ describe("outbox relay and idempotent consumption", () => {
     await Promise.all([mongo?.stop(), nats?.stop()]);
   });
 
-  const relay = (opts: { bus?: DurableBus; intervalMs?: number } = {}): OutboxRelay => {
-    const r = new OutboxRelay({ model: outboxModel(conn), bus: opts.bus ?? bus, logger: quietLogger, intervalMs: opts.intervalMs ?? 60_000 });
+  const relay = (opts: { bus?: DurableBus; intervalMs?: number; scanEveryMs?: number } = {}): OutboxRelay => {
+    const r = new OutboxRelay({ model: outboxModel(conn), bus: opts.bus ?? bus, logger: quietLogger, intervalMs: opts.intervalMs ?? 60_000, scanEveryMs: opts.scanEveryMs });
     relays.push(r);
     return r;
   };
@@ -90,7 +90,7 @@ describe("outbox relay and idempotent consumption", () => {
 
   it("publishes, on its interval, a record left unpublished by a crash", async () => {
     const got = await collect("recovery");
-    const r = relay({ intervalMs: 200 });
+    const r = relay({ intervalMs: 200, scanEveryMs: 200 });
     r.start();
     await waitFor(async () => !(r as any).running, "the start-up run");
     // The crash: the business write and the outbox record happened, the fast-path publish did not.
