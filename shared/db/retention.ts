@@ -14,8 +14,9 @@ export interface RetentionRule {
   /** What the log calls it. */
   name: string;
   model: Model<any>;
-  /** A Date field of the record. */
+  /** The record's date field: a Date, or ISO-8601 UTC text when `iso` (compared as text). */
   field: string;
+  iso?: boolean;
   keepMs: number;
 }
 
@@ -26,7 +27,8 @@ export interface RetentionLogger {
 
 /** Deletes what the rule no longer keeps; returns how many records went. */
 export async function purgeExpired(rule: RetentionRule, now: Date = new Date()): Promise<number> {
-  const res = await rule.model.deleteMany({ [rule.field]: { $lt: new Date(now.getTime() - rule.keepMs) } });
+  const cutoff = new Date(now.getTime() - rule.keepMs);
+  const res = await rule.model.deleteMany({ [rule.field]: { $lt: rule.iso ? cutoff.toISOString() : cutoff } });
   return res.deletedCount ?? 0;
 }
 

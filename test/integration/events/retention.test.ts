@@ -37,6 +37,14 @@ describe("retention of bookkeeping records", () => {
     expect((await model.find({}).lean()).map((r) => r._id).sort()).toEqual(["c:e0", "c:e1", "c:e2"]);
   });
 
+  it("compares ISO-8601 text dates as text", async () => {
+    const model = await seed([]);
+    const at = (age: number) => new Date(Date.now() - age * day).toISOString();
+    await model.collection.insertMany([{ _id: "k1", at: at(1) }, { _id: "k2", at: at(31) }] as any[]);
+    expect(await purgeExpired({ name: "keys", model, field: "at", keepMs: 30 * day, iso: true })).toBe(1);
+    expect((await model.find({}).lean()).map((r) => r._id)).toEqual(["k1"]);
+  });
+
   it("a sweeper runs its rules at start and logs what went; a failing rule does not stop the others", async () => {
     const model = await seed([1, 50]);
     const broken = { deleteMany: async () => Promise.reject(new Error("server away")) } as any;
