@@ -23,6 +23,12 @@ export interface TapeCashFlow {
   /** Decimal string; the sign is ignored, the type says the direction. */
   amount: string;
   type: string;
+  /**
+   * The part of a collection that paid principal ahead of schedule (a curtailment or a payoff):
+   * the loans engine's allocation, carried by the ledger entry. Absent when none (or when the
+   * snapshot predates the field).
+   */
+  prepaid_principal?: string;
 }
 export interface TapeContext {
   business_date: string;
@@ -97,6 +103,18 @@ export function zeroBalanceCode(state: LoanPosition): string | null {
   return null;
 }
 
+/**
+ * CMRL50: the sum of the prepaid principal of the loan's live collections through the cut-off
+ * date (a reversed payment's flow is gone, a rebooked one moved). The loans engine decides what
+ * was prepaid: principal beyond the amounts billed and due when the payment was applied.
+ */
+export function cumulativePrepayments(l: TapeLoan): string | null {
+  if (isLoc(l) || !l.cash_flows) return null;
+  let sum = new Decimal(0);
+  for (const f of l.cash_flows) if (f.prepaid_principal && INFLOW.has(f.type)) sum = sum.plus(f.prepaid_principal);
+  return money(sum);
+}
+
 /** CMRL32: level-payment installments amortise the French way; leases and lines do not fit a code. */
 function amortisationType(l: TapeLoan): string {
   return l.attributes.program_type === "installment" ? "FRXX" : "OTHR";
@@ -136,7 +154,7 @@ export const TAPE_FIELDS: readonly TapeField[] = [
   { code: "total_disbursed", label: "Total disbursed", type: "money", group: "balances", description: "All cash paid out to the borrower (disbursements and draws).", value: (l) => money(l.state.total_disbursed) },
   { code: "total_collected", label: "Total collected", type: "money", group: "balances", description: "All cash received from the borrower.", reg_ab: "totalActualAmountPaid", value: (l) => money(l.state.total_collected) },
   { code: "cumulative_principal_repaid", label: "Cumulative principal repaid", type: "money", group: "balances", description: "Original principal less the current balance (installments and leases).", value: (l) => (isLoc(l) ? null : money(Decimal.max(0, new Decimal(l.attributes.principal).minus(l.state.principal_balance)))) },
-  { code: "cumulative_prepayments", label: "Cumulative prepayments", type: "money", group: "balances", description: "Principal paid ahead of schedule: the cash flows the snapshot classes as prepayments.", esma: "CMRL50", value: (l) => (l.cash_flows ? money(sumOf(l, (t) => t === "prepayment")) : null) },
+  { code: "cumulative_prepayments", label: "Cumulative prepayments", type: "money", group: "balances", description: "Principal repaid ahead of schedule since origination: what collections paid beyond the principal billed and due (curtailments, payoffs, lease buyouts), net of reversed payments; none for a revolving line, which has no schedule to prepay.", esma: "CMRL50", value: cumulativePrepayments },
   { code: "cumulative_recoveries", label: "Cumulative recoveries", type: "money", group: "balances", description: "Cash recovered after charge-off.", esma: "CMRL60", reg_ab: "recoveredAmount", value: (l) => (l.cash_flows ? money(sumOf(l, (t) => t === "recovery")) : null) },
   { code: "charged_off_amount", label: "Charged-off principal", type: "money", group: "balances", description: "Principal written off at charge-off.", esma: "CMRL57", reg_ab: "chargedoffPrincipalAmount", value: (l) => (l.state.status === "charged_off" && flows(l).some((f) => f.type === "charge_off") ? money(sumOf(l, (t) => t === "charge_off")) : null) },
   // ── rate ──

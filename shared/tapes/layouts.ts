@@ -46,7 +46,8 @@ export const LAYOUT_COLUMNS: Record<LayoutName, readonly LayoutColumn[]> = {
     esma("CMRL37", "current_interest_rate", "ND5", true),
     esma("CMRL38", "index_name", "ND5"),
     esma("CMRL40", "margin", "ND5", true),
-    esma("CMRL50", "cumulative_prepayments", "ND2"),
+    // Held for every installment and lease; a revolving line has no schedule to prepay.
+    esma("CMRL50", "cumulative_prepayments", "ND5"),
     esma("CMRL53", "arrears_balance"),
     esma("CMRL54", "days_past_due"),
     esma("CMRL55", "account_status"),
