@@ -125,9 +125,20 @@ const SHARED_STYLES: Record<TapeColumn["type"], Partial<ExcelJS.Style>> = {
   string: {},
 };
 
+/**
+ * A tape has few distinct dates and a million date cells: each is parsed once. (exceljs only reads
+ * a cell's Date, so one object serves them all; the cache is dropped if it ever grows large.)
+ */
+const dates = new Map<string, Date>();
 function isoToDate(iso: string): Date {
-  const [y, m, d] = iso.split("-").map(Number);
-  return new Date(Date.UTC(y, m - 1, d));
+  let date = dates.get(iso);
+  if (!date) {
+    if (dates.size >= 50_000) dates.clear();
+    const [y, m, d] = iso.split("-").map(Number);
+    date = new Date(Date.UTC(y, m - 1, d));
+    dates.set(iso, date);
+  }
+  return date;
 }
 
 /** A typed XLSX cell from a catalogue value: the number a spreadsheet sums, the date it sorts. */
