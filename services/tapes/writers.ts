@@ -39,13 +39,23 @@ export const CONTENT_TYPES = {
   xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 } as const;
 
+/** Rejects when a stream of the output side fails, so no wait for a drain outlives it. */
+function failureOf(...streams: { once(event: "error", listener: (err: Error) => void): unknown }[]): Promise<never> {
+  const failed = new Promise<never>((_resolve, reject) => {
+    for (const stream of streams) stream.once("error", reject);
+  });
+  failed.catch(() => undefined);
+  return failed;
+}
+
 export async function writeCsv(content: TapeContent, out: Writable): Promise<void> {
   const csv = stringify({ header: true, columns: content.columns.map((c) => c.header), record_delimiter: "windows", cast: { number: (n) => String(n) } });
+  const failed = failureOf(out, csv);
   csv.pipe(out);
   for await (const page of content.pages) {
     for (const loan of page) {
       const row = content.columns.map((c) => cellValue(c, loan, content.ctx) ?? "");
-      if (!csv.write(row)) await once(csv, "drain");
+      if (!csv.write(row)) await Promise.race([once(csv, "drain"), failed]);
     }
   }
   csv.end();
@@ -182,11 +192,7 @@ export async function writeXlsx(content: TapeContent, out: Writable): Promise<vo
   });
   wb.creator = "loan-platform tapes";
   // Whatever fails downstream (the chunk store, the zip) ends a wait for the zip to drain.
-  const failed = new Promise<never>((_resolve, reject) => {
-    out.once("error", reject);
-    (wb as any).zip.once("error", reject);
-  });
-  failed.catch(() => undefined);
+  const failed = failureOf(out, (wb as any).zip);
   const spool = new PaymentSpool();
   try {
     const tape = wb.addWorksheet("Tape", { views: [{ state: "frozen", ySplit: 1 }] });
@@ -256,7 +262,8 @@ export async function writeXlsx(content: TapeContent, out: Writable): Promise<vo
       row.commit();
     }
     summary.commit();
-    await wb.commit();
+    // exceljs's commit waits for the output to finish, which a failed output never does.
+    await Promise.race([wb.commit(), failed]);
     if (!out.writableFinished) await finished(out);
   } finally {
     await spool.remove();
