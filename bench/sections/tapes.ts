@@ -65,8 +65,8 @@ function loanJson(i: number): string {
     `"next_due_date":"2026-12-15","next_payment_amount":"120.00","total_disbursed":"${principal}","total_collected":"360.00","as_of":"2026-11-30",` +
     `"closed_through":"2026-11-30","portfolio_id":"pf1","investor_id":null},` +
     `"cash_flows":[{"tx_id":"${id}-1","date":"2025-${month}-15","amount":"-${principal}","type":"disbursement"},` +
-    `{"tx_id":"${id}-2","date":"2026-09-15","amount":"180.00","type":"payment"},` +
-    `{"tx_id":"${id}-3","date":"2026-10-15","amount":"180.00","type":"payment"${i % 10 ? "" : ',"prepaid_principal":"60.00"'}}]}`
+    `{"tx_id":"${id}-2","date":"2026-09-15","amount":"180.00","type":"payment","prepaid_principal":"0.00"},` +
+    `{"tx_id":"${id}-3","date":"2026-10-15","amount":"180.00","type":"payment","prepaid_principal":"${i % 10 ? "0.00" : "60.00"}"}]}`
   );
 }
 

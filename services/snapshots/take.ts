@@ -44,10 +44,14 @@ export function rowOf(p: ProjectedLoan, date: string) {
   return { loan_id: p._id, version: p.version, attributes: p.attributes, state: p.state, cash_flows: flowsThrough(p, date).map(cashFlowRow) };
 }
 
-/** A cash flow as a row carries it; `prepaid_principal` only when some principal was prepaid. */
+/**
+ * A cash flow as a row carries it. A collection carries its `prepaid_principal` ("0.00" too) once
+ * the projection has it, so a tape tells "none prepaid" from "not known" (a flow projected from an
+ * event older than the field, until a resync); money paid out carries none.
+ */
 function cashFlowRow(f: CashFlowEntry) {
   const row: { tx_id: string; date: string; amount: string; type: string; prepaid_principal?: string } = { tx_id: f.tx_id, date: f.date, amount: f.amount, type: f.type };
-  if (f.prepaid_principal && !/^-?0*(\.0*)?$/.test(f.prepaid_principal)) row.prepaid_principal = f.prepaid_principal;
+  if (f.prepaid_principal !== undefined && !f.amount.startsWith("-")) row.prepaid_principal = f.prepaid_principal;
   return row;
 }
 

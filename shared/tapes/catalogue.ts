@@ -48,6 +48,8 @@ export interface TapeField {
   esma?: string;
   reg_ab?: string;
   value(loan: TapeLoan, ctx: TapeContext): FieldValue;
+  /** When the value is null, the ESMA "no data" code for this loan, if it is not the column's. */
+  ndCode?(loan: TapeLoan): string | null;
 }
 
 const INFLOW = new Set(["payment", "recovery", "buyout", "cash_inflow", "collection"]);
@@ -103,15 +105,23 @@ export function zeroBalanceCode(state: LoanPosition): string | null {
   return null;
 }
 
+/** Collections the loans engine allocates, and so splits into principal due and prepaid. */
+const ALLOCATED = new Set(["payment", "buyout"]);
+
 /**
  * CMRL50: the sum of the prepaid principal of the loan's live collections through the cut-off
  * date (a reversed payment's flow is gone, a rebooked one moved). The loans engine decides what
- * was prepaid: principal beyond the amounts billed and due when the payment was applied.
+ * was prepaid: principal beyond the amounts billed and due when the payment was applied. Unknown
+ * (null, ESMA ND2) when a collection carries no figure: a snapshot older than the figure.
  */
 export function cumulativePrepayments(l: TapeLoan): string | null {
   if (isLoc(l) || !l.cash_flows) return null;
   let sum = new Decimal(0);
-  for (const f of l.cash_flows) if (f.prepaid_principal && INFLOW.has(f.type)) sum = sum.plus(f.prepaid_principal);
+  for (const f of l.cash_flows) {
+    if (!ALLOCATED.has(f.type)) continue;
+    if (f.prepaid_principal === undefined) return null;
+    sum = sum.plus(f.prepaid_principal);
+  }
   return money(sum);
 }
 
@@ -154,7 +164,7 @@ export const TAPE_FIELDS: readonly TapeField[] = [
   { code: "total_disbursed", label: "Total disbursed", type: "money", group: "balances", description: "All cash paid out to the borrower (disbursements and draws).", value: (l) => money(l.state.total_disbursed) },
   { code: "total_collected", label: "Total collected", type: "money", group: "balances", description: "All cash received from the borrower.", reg_ab: "totalActualAmountPaid", value: (l) => money(l.state.total_collected) },
   { code: "cumulative_principal_repaid", label: "Cumulative principal repaid", type: "money", group: "balances", description: "Original principal less the current balance (installments and leases).", value: (l) => (isLoc(l) ? null : money(Decimal.max(0, new Decimal(l.attributes.principal).minus(l.state.principal_balance)))) },
-  { code: "cumulative_prepayments", label: "Cumulative prepayments", type: "money", group: "balances", description: "Principal repaid ahead of schedule since origination: what collections paid beyond the principal billed and due (curtailments, payoffs, lease buyouts), net of reversed payments; none for a revolving line, which has no schedule to prepay.", esma: "CMRL50", value: cumulativePrepayments },
+  { code: "cumulative_prepayments", label: "Cumulative prepayments", type: "money", group: "balances", description: "Principal repaid ahead of schedule since origination: what collections paid beyond the principal billed and due (curtailments, payoffs, lease buyouts), net of reversed payments; none for a revolving line, which has no schedule to prepay.", esma: "CMRL50", value: cumulativePrepayments, ndCode: (l) => (isLoc(l) ? "ND5" : "ND2") },
   { code: "cumulative_recoveries", label: "Cumulative recoveries", type: "money", group: "balances", description: "Cash recovered after charge-off.", esma: "CMRL60", reg_ab: "recoveredAmount", value: (l) => (l.cash_flows ? money(sumOf(l, (t) => t === "recovery")) : null) },
   { code: "charged_off_amount", label: "Charged-off principal", type: "money", group: "balances", description: "Principal written off at charge-off.", esma: "CMRL57", reg_ab: "chargedoffPrincipalAmount", value: (l) => (l.state.status === "charged_off" && flows(l).some((f) => f.type === "charge_off") ? money(sumOf(l, (t) => t === "charge_off")) : null) },
   // ── rate ──
