@@ -214,7 +214,7 @@ export async function rowsPage(
     }
     const chunkRows: any[] = cache.rows!;
     for (let i = at - n * ROWS_PER_CHUNK; i < chunkRows.length; i++) {
-      const size = JSON.stringify(chunkRows[i]).length + 1;
+      const size = Buffer.byteLength(JSON.stringify(chunkRows[i])) + 1;
       if (rows.length && bytes + size > maxBytes) return { rows, next_offset: at };
       rows.push(chunkRows[i]);
       bytes += size;
