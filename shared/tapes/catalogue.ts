@@ -59,9 +59,18 @@ const CENTS = /^-?\d+\.\d{2}$/;
 /** Money as a 2-decimal string; wire money already is one, and 100,000-loan tapes read it a million times. */
 const money = (v: Decimal.Value | null | undefined): string | null =>
   v == null || v === "" ? null : typeof v === "string" && CENTS.test(v) ? v : new Decimal(v).toFixed(2);
+/** |amount| as a 2-decimal string: a sign dropped from wire money, decimal.js for anything else. */
+const absMoney = (v: string): string => (CENTS.test(v) ? (v.startsWith("-") ? v.slice(1) : v) : new Decimal(v).abs().toFixed(2));
+const ZERO_CENTS = /^-?0+\.00$/;
+/** Σ|amount|; most loans have one such flow or none, which need no arithmetic. */
+function sumMoney(values: readonly string[]): string {
+  const nonZero = values.filter((v) => !ZERO_CENTS.test(v));
+  if (nonZero.length === 0) return "0.00";
+  if (nonZero.length === 1) return absMoney(nonZero[0]);
+  return nonZero.reduce((s, v) => s.plus(new Decimal(v).abs()), new Decimal(0)).toFixed(2);
+}
 const flows = (l: TapeLoan) => l.cash_flows ?? [];
-const sumOf = (l: TapeLoan, pick: (type: string) => boolean) =>
-  flows(l).filter((f) => pick(f.type)).reduce((s, f) => s.plus(new Decimal(f.amount).abs()), new Decimal(0));
+const sumOf = (l: TapeLoan, pick: (type: string) => boolean) => sumMoney(flows(l).filter((f) => pick(f.type)).map((f) => f.amount));
 /** A loan's inflows oldest first, computed once per loan (five history fields read them). */
 const inflowCache = new WeakMap<TapeLoan, TapeCashFlow[]>();
 const inflows = (l: TapeLoan): TapeCashFlow[] => {
@@ -116,13 +125,13 @@ const ALLOCATED = new Set(["payment", "buyout"]);
  */
 export function cumulativePrepayments(l: TapeLoan): string | null {
   if (isLoc(l) || !l.cash_flows) return null;
-  let sum = new Decimal(0);
+  const prepaid: string[] = [];
   for (const f of l.cash_flows) {
     if (!ALLOCATED.has(f.type)) continue;
     if (f.prepaid_principal === undefined) return null;
-    sum = sum.plus(f.prepaid_principal);
+    prepaid.push(f.prepaid_principal);
   }
-  return money(sum);
+  return sumMoney(prepaid);
 }
 
 /** CMRL32: level-payment installments amortise the French way; leases and lines do not fit a code. */
@@ -188,9 +197,9 @@ export const TAPE_FIELDS: readonly TapeField[] = [
   // ── payment history ──
   { code: "payment_count", label: "Payments received", type: "integer", group: "history", description: "Number of cash inflows (payments, recoveries, buyouts) through the cut-off date.", value: (l) => (l.cash_flows ? inflows(l).length : null) },
   { code: "last_payment_date", label: "Last payment date", type: "date", group: "history", description: "Date of the latest cash inflow.", value: (l) => inflows(l).at(-1)?.date ?? null },
-  { code: "last_payment_amount", label: "Last payment amount", type: "money", group: "history", description: "Amount of the latest cash inflow.", value: (l) => money(inflows(l).at(-1)?.amount ? new Decimal(inflows(l).at(-1)!.amount).abs() : null) },
+  { code: "last_payment_amount", label: "Last payment amount", type: "money", group: "history", description: "Amount of the latest cash inflow.", value: (l) => (inflows(l).at(-1)?.amount ? absMoney(inflows(l).at(-1)!.amount) : null) },
   { code: "cash_disbursed_flows", label: "Disbursed (cash flows)", type: "money", group: "history", description: "Sum of the outgoing cash flows the snapshot holds.", value: (l) => (l.cash_flows ? money(sumOf(l, (t) => OUTFLOW.has(t))) : null) },
-  { code: "payment_history", label: "Payment history (last 12)", type: "string", group: "history", description: "The last twelve cash inflows as date:amount, oldest first (full history on the XLSX Payments sheet).", value: (l) => (l.cash_flows ? inflows(l).slice(-12).map((f) => `${f.date}:${new Decimal(f.amount).abs().toFixed(2)}`).join(";") : null) },
+  { code: "payment_history", label: "Payment history (last 12)", type: "string", group: "history", description: "The last twelve cash inflows as date:amount, oldest first (full history on the XLSX Payments sheet).", value: (l) => (l.cash_flows ? inflows(l).slice(-12).map((f) => `${f.date}:${absMoney(f.amount)}`).join(";") : null) },
 ];
 
 export const FIELDS_BY_CODE: ReadonlyMap<string, TapeField> = new Map(TAPE_FIELDS.map((f) => [f.code, f]));

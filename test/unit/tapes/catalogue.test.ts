@@ -1,6 +1,6 @@
 import { FIELDS_BY_CODE, TAPE_FIELDS, catalogueView, esmaAccountStatus, type TapeLoan } from "../../../shared/tapes/catalogue";
 import { LAYOUTS, LAYOUT_COLUMNS, cellValue, tapeColumns } from "../../../shared/tapes/layouts";
-import { reconcile, TotalsAccumulator } from "../../../shared/tapes/reconcile";
+import { MoneySum, reconcile, TotalsAccumulator } from "../../../shared/tapes/reconcile";
 import type { LoanPosition } from "../../../shared/contracts/loans";
 
 const ctx = { business_date: "2026-06-30", portfolio_id: "64b000000000000000000001" };
@@ -138,5 +138,13 @@ describe("tape reconciliation", () => {
     expect(bad.ok).toBe(false);
     expect(bad.message).toContain("tape 10 loans, balance 1.00");
     expect(bad.message).toContain("snapshot 11 loans, balance 1.01");
+  });
+
+  it("adds money strings exactly: two-decimal ones as cents, any other through decimal.js", () => {
+    const sum = new MoneySum();
+    // 0.10 + 0.20 − 0.05 + 1234567890123.45 + 0.005 + 12 + 0.001 = 1234567890135.706 → 1234567890135.71
+    for (const v of ["0.10", "0.20", "-0.05", "1234567890123.45", "0.005", "12", "1e-3", "", null]) sum.add(v);
+    expect(sum.toFixed2()).toBe("1234567890135.71");
+    expect(new MoneySum().toFixed2()).toBe("0.00");
   });
 });
