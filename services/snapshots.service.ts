@@ -30,7 +30,7 @@ import { applyLoanEvent, applyLoanState, applyMembership, portfolioOn, type Proj
 import { METRIC_NAMES } from "../shared/snapshots/group-metrics";
 import { groupMetricsSchema, projectedLoanSchema, projectedPortfolioSchema, snapshotRowsSchema, snapshotRunSchema, snapshotSchema } from "./snapshots/models";
 import { updateLoan, updateLoans } from "./snapshots/projection-store";
-import { readProjection, rowOf, rowsOf, runDaily, snapshotId, takeOne } from "./snapshots/take";
+import { readProjection, rowOf, rowsOf, rowsPage, runDaily, snapshotId, takeOne } from "./snapshots/take";
 import { resync } from "./snapshots/resync";
 import { created } from "../shared/http/created";
 
@@ -48,6 +48,8 @@ type Ctx<T = any> = Context<T, { user?: Principal; $statusCode?: number }>;
 
 const config = readConfig();
 const LEVELS = ["portfolio", "program", "vintage"] as const;
+/** The row chunk `portfolioLoans` read last: a tape's next page usually starts in it. */
+const lastRowChunk: { id?: string; rows?: any[] } = {};
 
 const SnapshotsService: TypedServiceSchema<Vars, Methods> = {
   name: "snapshots",
@@ -158,14 +160,28 @@ const SnapshotsService: TypedServiceSchema<Vars, Methods> = {
         return snapshotView(await takeOne(this.models, ctx.params.portfolio_id, ctx.params.business_date ?? this.today(), "adhoc"));
       },
     },
-    /** The member loans of a snapshot, as it saw them: a tape's rows agree with it by construction. */
+    /**
+     * The member loans of a snapshot, as it saw them: a tape's rows agree with it by construction.
+     * With `offset`, one page from there of at most `max_bytes` of JSON and the `next_offset`
+     * (null after the last page); without, every row at once (small portfolios only: an answer
+     * must fit a NATS message).
+     */
     portfolioLoans: {
       visibility: "public",
-      params: { $$strict: true, portfolio_id: { type: "string", min: 1 }, business_date: isoDate(), kind: { type: "enum", values: ["daily", "sale"], optional: true } },
+      params: {
+        $$strict: true,
+        portfolio_id: { type: "string", min: 1 },
+        business_date: isoDate(),
+        kind: { type: "enum", values: ["daily", "sale"], optional: true },
+        offset: { type: "number", integer: true, min: 0, optional: true },
+        max_bytes: { type: "number", integer: true, min: 1024, max: 768 * 1024, optional: true },
+      },
       async handler(this: Self, ctx: Ctx) {
         const doc: any = await this.models.snapshots.collection.findOne({ _id: snapshotId(ctx.params.portfolio_id, ctx.params.business_date, ctx.params.kind ?? "daily") as any });
         if (!doc) throw new NotFoundError("snapshot", `${ctx.params.portfolio_id}@${ctx.params.business_date}`);
-        return { snapshot: snapshotView(doc), loans: await rowsOf(this.models, doc) };
+        if (ctx.params.offset === undefined) return { snapshot: snapshotView(doc), loans: await rowsOf(this.models, doc) };
+        const page = await rowsPage(this.models, doc, ctx.params.offset, ctx.params.max_bytes ?? 256 * 1024, lastRowChunk);
+        return { snapshot: snapshotView(doc), loans: page.rows, offset: ctx.params.offset, next_offset: page.next_offset };
       },
     },
     /**

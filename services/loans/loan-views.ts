@@ -88,6 +88,12 @@ export function componentsOf(a: Allocation): LoanTransaction["components"] {
   return { principal: a.principal, interest: a.interest, fees: a.fees, deferred_interest: "0.00", credit: a.credit };
 }
 
+/** The principal an allocation paid ahead of schedule (the engine's figure); "0.00" without one. */
+export function prepaidPrincipalOf(allocation: unknown): string {
+  const prepaid = (allocation as { prepaid_principal?: unknown } | null)?.prepaid_principal;
+  return typeof prepaid === "string" ? prepaid : "0.00";
+}
+
 export function ledgerDoc(loanId: string, seq: number, f: {
   type: TransactionType;
   trade_date: string;
@@ -131,6 +137,7 @@ export function transactionView(d: LedgerDoc): LoanTransaction & { allocation: u
     trade_date: d.trade_date,
     amount: d.amount,
     components: d.components as unknown as LoanTransaction["components"],
+    prepaid_principal: prepaidPrincipalOf(d.allocation),
     status: d.status,
     cash_class: d.cash_class as LoanTransaction["cash_class"],
     reverses: d.reverses,

@@ -6,7 +6,7 @@
  * refuse what the loan's status does not allow, and book the ledger.
  */
 import Decimal from "decimal.js";
-import { LoanEvents, type LoanStatus, type TransactionType } from "../../shared/contracts/loans";
+import { LoanEvents, type LoanStatus, type ReallocatedTransaction, type TransactionType } from "../../shared/contracts/loans";
 import type { EffectiveProductConfig } from "../../shared/contracts/programs";
 import { BusinessRuleError, ConflictError, NotFoundError } from "../../shared/errors";
 import {
@@ -363,6 +363,22 @@ function txEventExtra(tx: LedgerDoc, oldDate: string | null, newDate: string | n
   return { transaction: transactionView(tx), old_trade_date: oldDate, new_trade_date: newDate, replayed_from: replayedFrom };
 }
 
+/**
+ * The payments a replay re-allocated travel on the operation's transaction events (they get no
+ * event of their own), so a consumer that keeps cash flows (snapshots: prepaid principal for
+ * tapes) follows their new split.
+ */
+function withReallocations(events: { subject: string; extra?: Record<string, unknown> }[], changes: ReturnType<typeof replayChanges>) {
+  if (!changes.length) return events;
+  const reallocated: ReallocatedTransaction[] = changes.map((c) => ({
+    id: c.transaction_id,
+    trade_date: c.trade_date,
+    components: c.after as unknown as ReallocatedTransaction["components"],
+    prepaid_principal: c.allocation.prepaid_principal,
+  }));
+  return events.map((e) => (e.extra?.transaction ? { ...e, extra: { ...e.extra, reallocated } } : e));
+}
+
 /** A single new ledger entry on the engine's state (no replay). */
 function bookOne(
   loaded: LoadedLoan,
@@ -445,7 +461,7 @@ function replayed(
     transactions: o.add,
     transactionUpdates: updates,
     promotions: o.extraSide?.promotions,
-    events: o.events(ledger),
+    events: withReallocations(o.events(ledger), changes),
     response: (after) => o.response(ledger, changes.map(({ allocation: _a, ...c }) => c), after),
   });
 }

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Model } from "mongoose";
-import { flowsThrough, portfolioOn, type ProjectedLoan } from "../../shared/snapshots/loan-projection";
+import { flowsThrough, portfolioOn, type CashFlowEntry, type ProjectedLoan } from "../../shared/snapshots/loan-projection";
 import { buyerView, groupMetrics, type SaleTerms } from "../../shared/snapshots/group-metrics";
 import { toProjected } from "./projection-store";
 
@@ -41,7 +41,18 @@ export async function readProjection(model: Model<any>, onLoan: (p: ProjectedLoa
 
 /** A loan as a snapshot row: what the tapes service reads (DESIGN.md §11 reconciliation). */
 export function rowOf(p: ProjectedLoan, date: string) {
-  return { loan_id: p._id, version: p.version, attributes: p.attributes, state: p.state, cash_flows: flowsThrough(p, date).map((f) => ({ tx_id: f.tx_id, date: f.date, amount: f.amount, type: f.type })) };
+  return { loan_id: p._id, version: p.version, attributes: p.attributes, state: p.state, cash_flows: flowsThrough(p, date).map(cashFlowRow) };
+}
+
+/**
+ * A cash flow as a row carries it. A collection carries its `prepaid_principal` ("0.00" too) once
+ * the projection has it, so a tape tells "none prepaid" from "not known" (a flow projected from an
+ * event older than the field, until a resync); money paid out carries none.
+ */
+function cashFlowRow(f: CashFlowEntry) {
+  const row: { tx_id: string; date: string; amount: string; type: string; prepaid_principal?: string } = { tx_id: f.tx_id, date: f.date, amount: f.amount, type: f.type };
+  if (f.prepaid_principal !== undefined && !f.amount.startsWith("-")) row.prepaid_principal = f.prepaid_principal;
+  return row;
 }
 
 export async function saleOf(models: SnapshotModels, portfolioId: string): Promise<SaleTerms | null> {
@@ -176,4 +187,39 @@ export async function rowsOf(models: SnapshotModels, snapshot: any): Promise<any
     const doc: any = byId.get(id);
     return doc ? JSON.parse(doc.rows_json) : [];
   });
+}
+
+/**
+ * A page of the rows a snapshot saw, from `offset`, as many whole rows as fit in `maxBytes` of
+ * JSON (at least one): what a tape reads, so no answer outgrows a NATS message and no reader holds
+ * the whole portfolio. Reads only the chunks the page spans, by `_id`.
+ */
+export async function rowsPage(
+  models: SnapshotModels,
+  snapshot: any,
+  offset: number,
+  maxBytes: number,
+  /** The last chunk read: the next page usually starts in it. */
+  cache: { id?: string; rows?: any[] } = {},
+): Promise<{ rows: any[]; next_offset: number | null }> {
+  const chunks = snapshot.row_chunks ?? 0;
+  const rows: any[] = [];
+  let bytes = 0;
+  let at = offset;
+  for (let n = Math.floor(offset / ROWS_PER_CHUNK); n < chunks; n++) {
+    const id = `${snapshot._id}:${snapshot.rows_token}:${n}`;
+    if (cache.id !== id) {
+      const doc: any = await models.snapshot_rows.collection.findOne({ _id: id as any });
+      Object.assign(cache, { id, rows: doc ? JSON.parse(doc.rows_json) : [] });
+    }
+    const chunkRows: any[] = cache.rows!;
+    for (let i = at - n * ROWS_PER_CHUNK; i < chunkRows.length; i++) {
+      const size = Buffer.byteLength(JSON.stringify(chunkRows[i])) + 1;
+      if (rows.length && bytes + size > maxBytes) return { rows, next_offset: at };
+      rows.push(chunkRows[i]);
+      bytes += size;
+      at++;
+    }
+  }
+  return { rows, next_offset: null };
 }

@@ -64,7 +64,9 @@ export function readStoredFile(model: Model<any>, runId: string, chunks: number)
       const doc = await model.findById(chunkId(runId, n)).lean<{ data: any }>();
       if (!doc) throw new Error(`tape file of run ${runId} is missing chunk ${n}`);
       const data = doc.data;
-      yield Buffer.isBuffer(data) ? data : Buffer.from(data.buffer ?? data);
+      // The driver's Binary wraps the bytes: hand on a view of them, not a copy of a megabyte.
+      const bytes = Buffer.isBuffer(data) ? data : (data.buffer ?? data);
+      yield Buffer.isBuffer(bytes) ? bytes : bytes instanceof Uint8Array ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.from(bytes);
     }
   }
   return Readable.from(generate(), { objectMode: false });

@@ -3,9 +3,11 @@
  * mail-drop directory (MAIL_DROP_DIR), whose path the run records and the log shows. A refused or
  * unreachable server throws: the caller marks the run failed and retryable.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import nodemailer from "nodemailer";
 
 export interface TapeMail {
@@ -48,10 +50,11 @@ export async function sendTapeMail(settings: MailSettings, mail: TapeMail, dropN
       transport.close();
     }
   }
-  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "windows" });
-  const info = await transport.sendMail(message);
+  // Streamed into the file: a 100,000-loan tape is a 40 MB message once base64-encoded.
+  const transport = nodemailer.createTransport({ streamTransport: true, newline: "windows" });
   await mkdir(settings.mailDropDir, { recursive: true });
   const file = path.join(settings.mailDropDir, `${dropName}.eml`);
-  await writeFile(file, info.message as Buffer);
+  const info = await transport.sendMail(message);
+  await pipeline(info.message as Readable, createWriteStream(file));
   return { transport: "mail_drop", message_id: info.messageId, path: file };
 }

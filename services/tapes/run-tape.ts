@@ -1,16 +1,17 @@
 /**
  * One tape run for (config, business date D) (DESIGN.md §11): the portfolio's snapshot of D and its
- * member loans as that snapshot saw them → totals and reconciliation (a mismatch fails the run with
- * both figures) → the file, streamed into the chunk store with its SHA-256 → the email. A run is
+ * member loans as that snapshot saw them, read a page at a time → the file, streamed into the chunk
+ * store with its SHA-256, and the totals counted on the way → the reconciliation (a mismatch fails
+ * the run with both figures and drops the file) → the email. A run is
  * keyed by `<config>:<D>`, so a second request for the same date answers the first, and a failed
  * run resumes where it stopped (a stored file is not regenerated, only re-sent).
  */
 import type { Model } from "mongoose";
 import { TotalsAccumulator, reconcile } from "../../shared/tapes/reconcile";
 import { tapeColumns } from "../../shared/tapes/layouts";
-import type { TapeLoan } from "../../shared/tapes/catalogue";
 import { ChunkSink, dropChunksFrom, readStoredFile } from "./file-store";
 import { sendTapeMail, type MailSettings } from "./mailer";
+import { counted, snapshotPages } from "./source";
 import { CONTENT_TYPES, writeCsv, writeXlsx } from "./writers";
 
 export interface RunDeps {
@@ -99,27 +100,39 @@ async function snapshotOf(deps: RunDeps, portfolio_id: string, business_date: st
 async function generate(deps: RunDeps, config: TapeConfig, run: any) {
   const { portfolio_id, business_date } = run;
   const snapshot = await snapshotOf(deps, portfolio_id, business_date);
-  let loans: TapeLoan[];
-  try {
-    const answer = await deps.call("snapshots.portfolioLoans", { portfolio_id, business_date });
-    // snapshots.portfolioLoans answers { snapshot, loans }
-    loans = Array.isArray(answer) ? answer : (answer?.loans ?? answer?.items ?? []);
-  } catch (err: any) {
-    throw new StageError("snapshot", `could not read the loans of the snapshot: ${err?.message ?? err}`, true);
-  }
+  // One pass over the snapshot's loans, a page at a time: the file is written as they arrive and
+  // the totals counted on the way; the reconciliation is checked once all are in (DESIGN.md §11:
+  // a tape that disagrees with its snapshot is never sent, and its file is not kept).
   const acc = new TotalsAccumulator();
-  for (const loan of loans) acc.add(loan);
-  const totals = acc.result();
-  const reconciliation = reconcile(totals, snapshot);
-  await deps.runs.updateOne({ _id: run.id }, { $set: { totals, row_count: totals.loan_count, reconciliation } });
-  // DESIGN.md §11: a tape that disagrees with its snapshot is never sent.
-  if (!reconciliation.ok) throw new StageError("reconcile", reconciliation.message, false);
-
+  let readError: unknown = null;
+  const pages = (async function* () {
+    try {
+      yield* counted(snapshotPages(deps.call, portfolio_id, business_date), acc);
+    } catch (err) {
+      readError = err;
+      throw err;
+    }
+  })();
+  const summary = () => {
+    const totals = acc.result();
+    return { totals, reconciliation: reconcile(totals, snapshot) };
+  };
   const sink = new ChunkSink(deps.chunks, run.id);
-  const content = { columns: tapeColumns(config), loans, ctx: { portfolio_id, business_date }, totals, reconciliation, title: config.name };
-  if (config.tape_format === "xlsx") await writeXlsx(content, sink);
-  else await writeCsv(content, sink);
+  const content = { columns: tapeColumns(config), pages, ctx: { portfolio_id, business_date }, summary, title: config.name };
+  try {
+    if (config.tape_format === "xlsx") await writeXlsx(content, sink);
+    else await writeCsv(content, sink);
+  } catch (err: any) {
+    if (readError) throw new StageError("snapshot", `could not read the loans of the snapshot: ${(readError as any)?.message ?? readError}`, true);
+    throw err;
+  }
+  const { totals, reconciliation } = summary();
+  await deps.runs.updateOne({ _id: run.id }, { $set: { totals, row_count: totals.loan_count, reconciliation } });
   const stored = sink.result();
+  if (!reconciliation.ok) {
+    await dropChunksFrom(deps.chunks, run.id, 0);
+    throw new StageError("reconcile", reconciliation.message, false);
+  }
   await dropChunksFrom(deps.chunks, run.id, stored.chunks);
   const file = { name: fileName(config, business_date), content_type: CONTENT_TYPES[config.tape_format], ...stored };
   await deps.runs.updateOne({ _id: run.id }, { $set: { file } });

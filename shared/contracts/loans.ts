@@ -147,6 +147,13 @@ export interface LoanTransaction {
   trade_date: string;
   amount: string;
   components: TransactionComponents;
+  /**
+   * The part of `components.principal` paid ahead of schedule — principal beyond what was billed
+   * and due (DESIGN.md §3): a curtailment, a payoff or a lease buyout; the engine's
+   * `allocation.prepaid_principal`. "0.00" for every other transaction. Added for loan tapes
+   * (ESMA CMRL50 cumulative prepayments); optional: events published before it lack it.
+   */
+  prepaid_principal?: string;
   status: "booked" | "reversed";
   cash_class: CashClass;
   reverses: string | null;
@@ -171,6 +178,20 @@ export interface LoanTransactionEvent extends LoanEventBase {
   new_trade_date: string | null;
   /** Earliest trade date whose allocations a replay changed, when the operation replayed. */
   replayed_from: string | null;
+  /**
+   * The other booked transactions whose allocation the replay changed, with their new split (the
+   * loans service re-books them in place and publishes no event of their own). Optional: only a
+   * replay that moved an allocation sets it; events published before it lack it.
+   */
+  reallocated?: ReallocatedTransaction[];
+}
+
+/** A transaction re-allocated by a replay: its new components and prepaid principal. */
+export interface ReallocatedTransaction {
+  id: string;
+  trade_date: string;
+  components: TransactionComponents;
+  prepaid_principal: string;
 }
 
 export interface LoanStatusChangedEvent extends LoanEventBase {

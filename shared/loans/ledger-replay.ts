@@ -17,6 +17,8 @@ export interface ReplayEntry {
   reverses: string | null;
   fee_type: string | null;
   components?: Record<string, string>;
+  /** The allocation booked with a payment (the replay compares its prepaid principal). */
+  allocation?: unknown;
 }
 
 export interface ReplayInput {
@@ -79,7 +81,10 @@ export function replayChanges(ledger: readonly ReplayEntry[], allocations: Map<s
     if (!a || skip.has(t._id)) continue;
     const after = allocationComponents(a);
     const before = t.components ?? {};
-    if (Object.keys(after).some((k) => before[k] !== after[k])) out.push({ transaction_id: t._id, trade_date: t.trade_date, before, after, allocation: a });
+    // The split between principal due and principal prepaid can move with the same components.
+    const prepaidBefore = (t.allocation as { prepaid_principal?: string } | null | undefined)?.prepaid_principal;
+    const prepaidMoved = prepaidBefore !== undefined && prepaidBefore !== a.prepaid_principal;
+    if (prepaidMoved || Object.keys(after).some((k) => before[k] !== after[k])) out.push({ transaction_id: t._id, trade_date: t.trade_date, before, after, allocation: a });
   }
   return out;
 }

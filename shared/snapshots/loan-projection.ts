@@ -6,7 +6,7 @@
  * Pure: `apply*` take a projection and an event payload and return the next projection, leaving
  * the input alone. The service stores what they return, one document per loan keyed by loan id.
  */
-import type { LoanAttributes, LoanEventBase, LoanPosition, LoanTransaction, LoanTransactionEvent, LoanDisbursedEvent } from "../contracts/loans";
+import type { LoanAttributes, LoanEventBase, LoanPosition, LoanTransaction, LoanTransactionEvent, LoanDisbursedEvent, ReallocatedTransaction } from "../contracts/loans";
 import { LoanEvents } from "../contracts/loans";
 import type { PortfolioMembershipEvent } from "../contracts/portfolios";
 import { PortfolioEvents } from "../contracts/portfolios";
@@ -17,6 +17,11 @@ export interface CashFlowEntry {
   date: string;
   amount: string;
   type: string;
+  /**
+   * Principal this collection paid ahead of schedule (LoanTransaction.prepaid_principal), for
+   * tapes' cumulative prepayments. Absent on entries projected before the field existed.
+   */
+  prepaid_principal?: string;
   /** The loan version that last touched this entry: an older event about it is ignored. */
   v: number;
   /** Reversed, or moved by a rebook to another transaction. */
@@ -77,7 +82,20 @@ function putFlow(flows: CashFlowEntry[], entry: CashFlowEntry): CashFlowEntry[] 
 }
 
 function bookedEntry(tx: LoanTransaction, v: number): CashFlowEntry {
-  return { tx_id: tx.id, date: tx.trade_date, amount: signedAmount(tx), type: tx.type, v, gone: tx.status === "reversed" };
+  const entry: CashFlowEntry = { tx_id: tx.id, date: tx.trade_date, amount: signedAmount(tx), type: tx.type, v, gone: tx.status === "reversed" };
+  if (tx.prepaid_principal !== undefined) entry.prepaid_principal = tx.prepaid_principal;
+  return entry;
+}
+
+/** A replay's new split of the live entries it names (an entry gone or newer stays as it is). */
+function reallocate(flows: CashFlowEntry[], changes: readonly ReallocatedTransaction[] | undefined, v: number): CashFlowEntry[] {
+  let out = flows;
+  for (const c of changes ?? []) {
+    const cur = out.find((f) => f.tx_id === c.id);
+    if (!cur || cur.gone || cur.v > v) continue;
+    out = putFlow(out, { ...cur, prepaid_principal: c.prepaid_principal, v });
+  }
+  return out;
 }
 
 function goneEntry(tx: Pick<LoanTransaction, "id" | "trade_date" | "type">, v: number): CashFlowEntry {
@@ -104,6 +122,9 @@ export function applyLoanEvent(p: ProjectedLoan, subject: string, e: LoanEventBa
       if (tx.rebooked_from) flows = putFlow(flows, goneEntry({ id: tx.rebooked_from, trade_date: (e as LoanTransactionEvent).old_trade_date ?? tx.trade_date, type: tx.type }, v));
       flows = putFlow(flows, bookedEntry(tx, v));
     }
+  }
+  if (subject === LoanEvents.transactionBooked || subject === LoanEvents.transactionReversed || subject === LoanEvents.transactionRebooked) {
+    flows = reallocate(flows, (e as LoanTransactionEvent).reallocated, v);
   }
   const next = flows === p.flows ? p : { ...p, flows };
   return e.attributes && e.state ? applyLoanState(next, e) : next;
@@ -146,7 +167,7 @@ export function canonicalLoan(p: ProjectedLoan) {
     version: p.version,
     attributes: p.attributes,
     state: p.state,
-    flows: flowsThrough(p, "9999-12-31").map((f) => ({ tx_id: f.tx_id, date: f.date, amount: f.amount, type: f.type })),
+    flows: flowsThrough(p, "9999-12-31").map((f) => ({ tx_id: f.tx_id, date: f.date, amount: f.amount, type: f.type, prepaid_principal: f.prepaid_principal ?? "0.00" })),
     spans: [...p.spans].sort((a, b) => (a.from + a.portfolio_id).localeCompare(b.from + b.portfolio_id)),
   };
 }

@@ -23,6 +23,12 @@ export interface TapeCashFlow {
   /** Decimal string; the sign is ignored, the type says the direction. */
   amount: string;
   type: string;
+  /**
+   * The part of a collection that paid principal ahead of schedule (a curtailment or a payoff):
+   * the loans engine's allocation, carried by the ledger entry. Absent when none (or when the
+   * snapshot predates the field).
+   */
+  prepaid_principal?: string;
 }
 export interface TapeContext {
   business_date: string;
@@ -42,6 +48,8 @@ export interface TapeField {
   esma?: string;
   reg_ab?: string;
   value(loan: TapeLoan, ctx: TapeContext): FieldValue;
+  /** When the value is null, the ESMA "no data" code for this loan, if it is not the column's. */
+  ndCode?(loan: TapeLoan): string | null;
 }
 
 const INFLOW = new Set(["payment", "recovery", "buyout", "cash_inflow", "collection"]);
@@ -51,9 +59,18 @@ const CENTS = /^-?\d+\.\d{2}$/;
 /** Money as a 2-decimal string; wire money already is one, and 100,000-loan tapes read it a million times. */
 const money = (v: Decimal.Value | null | undefined): string | null =>
   v == null || v === "" ? null : typeof v === "string" && CENTS.test(v) ? v : new Decimal(v).toFixed(2);
+/** |amount| as a 2-decimal string: a sign dropped from wire money, decimal.js for anything else. */
+const absMoney = (v: string): string => (CENTS.test(v) ? (v.startsWith("-") ? v.slice(1) : v) : new Decimal(v).abs().toFixed(2));
+const ZERO_CENTS = /^-?0+\.00$/;
+/** Σ|amount|; most loans have one such flow or none, which need no arithmetic. */
+function sumMoney(values: readonly string[]): string {
+  const nonZero = values.filter((v) => !ZERO_CENTS.test(v));
+  if (nonZero.length === 0) return "0.00";
+  if (nonZero.length === 1) return absMoney(nonZero[0]);
+  return nonZero.reduce((s, v) => s.plus(new Decimal(v).abs()), new Decimal(0)).toFixed(2);
+}
 const flows = (l: TapeLoan) => l.cash_flows ?? [];
-const sumOf = (l: TapeLoan, pick: (type: string) => boolean) =>
-  flows(l).filter((f) => pick(f.type)).reduce((s, f) => s.plus(new Decimal(f.amount).abs()), new Decimal(0));
+const sumOf = (l: TapeLoan, pick: (type: string) => boolean) => sumMoney(flows(l).filter((f) => pick(f.type)).map((f) => f.amount));
 /** A loan's inflows oldest first, computed once per loan (five history fields read them). */
 const inflowCache = new WeakMap<TapeLoan, TapeCashFlow[]>();
 const inflows = (l: TapeLoan): TapeCashFlow[] => {
@@ -97,6 +114,26 @@ export function zeroBalanceCode(state: LoanPosition): string | null {
   return null;
 }
 
+/** Collections the loans engine allocates, and so splits into principal due and prepaid. */
+const ALLOCATED = new Set(["payment", "buyout"]);
+
+/**
+ * CMRL50: the sum of the prepaid principal of the loan's live collections through the cut-off
+ * date (a reversed payment's flow is gone, a rebooked one moved). The loans engine decides what
+ * was prepaid: principal beyond the amounts billed and due when the payment was applied. Unknown
+ * (null, ESMA ND2) when a collection carries no figure: a snapshot older than the figure.
+ */
+export function cumulativePrepayments(l: TapeLoan): string | null {
+  if (isLoc(l) || !l.cash_flows) return null;
+  const prepaid: string[] = [];
+  for (const f of l.cash_flows) {
+    if (!ALLOCATED.has(f.type)) continue;
+    if (f.prepaid_principal === undefined) return null;
+    prepaid.push(f.prepaid_principal);
+  }
+  return sumMoney(prepaid);
+}
+
 /** CMRL32: level-payment installments amortise the French way; leases and lines do not fit a code. */
 function amortisationType(l: TapeLoan): string {
   return l.attributes.program_type === "installment" ? "FRXX" : "OTHR";
@@ -136,7 +173,7 @@ export const TAPE_FIELDS: readonly TapeField[] = [
   { code: "total_disbursed", label: "Total disbursed", type: "money", group: "balances", description: "All cash paid out to the borrower (disbursements and draws).", value: (l) => money(l.state.total_disbursed) },
   { code: "total_collected", label: "Total collected", type: "money", group: "balances", description: "All cash received from the borrower.", reg_ab: "totalActualAmountPaid", value: (l) => money(l.state.total_collected) },
   { code: "cumulative_principal_repaid", label: "Cumulative principal repaid", type: "money", group: "balances", description: "Original principal less the current balance (installments and leases).", value: (l) => (isLoc(l) ? null : money(Decimal.max(0, new Decimal(l.attributes.principal).minus(l.state.principal_balance)))) },
-  { code: "cumulative_prepayments", label: "Cumulative prepayments", type: "money", group: "balances", description: "Principal paid ahead of schedule: the cash flows the snapshot classes as prepayments.", esma: "CMRL50", value: (l) => (l.cash_flows ? money(sumOf(l, (t) => t === "prepayment")) : null) },
+  { code: "cumulative_prepayments", label: "Cumulative prepayments", type: "money", group: "balances", description: "Principal repaid ahead of schedule since origination: what collections paid beyond the principal billed and due (curtailments, payoffs, lease buyouts), net of reversed payments; none for a revolving line, which has no schedule to prepay.", esma: "CMRL50", value: cumulativePrepayments, ndCode: (l) => (isLoc(l) ? "ND5" : "ND2") },
   { code: "cumulative_recoveries", label: "Cumulative recoveries", type: "money", group: "balances", description: "Cash recovered after charge-off.", esma: "CMRL60", reg_ab: "recoveredAmount", value: (l) => (l.cash_flows ? money(sumOf(l, (t) => t === "recovery")) : null) },
   { code: "charged_off_amount", label: "Charged-off principal", type: "money", group: "balances", description: "Principal written off at charge-off.", esma: "CMRL57", reg_ab: "chargedoffPrincipalAmount", value: (l) => (l.state.status === "charged_off" && flows(l).some((f) => f.type === "charge_off") ? money(sumOf(l, (t) => t === "charge_off")) : null) },
   // ── rate ──
@@ -160,9 +197,9 @@ export const TAPE_FIELDS: readonly TapeField[] = [
   // ── payment history ──
   { code: "payment_count", label: "Payments received", type: "integer", group: "history", description: "Number of cash inflows (payments, recoveries, buyouts) through the cut-off date.", value: (l) => (l.cash_flows ? inflows(l).length : null) },
   { code: "last_payment_date", label: "Last payment date", type: "date", group: "history", description: "Date of the latest cash inflow.", value: (l) => inflows(l).at(-1)?.date ?? null },
-  { code: "last_payment_amount", label: "Last payment amount", type: "money", group: "history", description: "Amount of the latest cash inflow.", value: (l) => money(inflows(l).at(-1)?.amount ? new Decimal(inflows(l).at(-1)!.amount).abs() : null) },
+  { code: "last_payment_amount", label: "Last payment amount", type: "money", group: "history", description: "Amount of the latest cash inflow.", value: (l) => (inflows(l).at(-1)?.amount ? absMoney(inflows(l).at(-1)!.amount) : null) },
   { code: "cash_disbursed_flows", label: "Disbursed (cash flows)", type: "money", group: "history", description: "Sum of the outgoing cash flows the snapshot holds.", value: (l) => (l.cash_flows ? money(sumOf(l, (t) => OUTFLOW.has(t))) : null) },
-  { code: "payment_history", label: "Payment history (last 12)", type: "string", group: "history", description: "The last twelve cash inflows as date:amount, oldest first (full history on the XLSX Payments sheet).", value: (l) => (l.cash_flows ? inflows(l).slice(-12).map((f) => `${f.date}:${new Decimal(f.amount).abs().toFixed(2)}`).join(";") : null) },
+  { code: "payment_history", label: "Payment history (last 12)", type: "string", group: "history", description: "The last twelve cash inflows as date:amount, oldest first (full history on the XLSX Payments sheet).", value: (l) => (l.cash_flows ? inflows(l).slice(-12).map((f) => `${f.date}:${absMoney(f.amount)}`).join(";") : null) },
 ];
 
 export const FIELDS_BY_CODE: ReadonlyMap<string, TapeField> = new Map(TAPE_FIELDS.map((f) => [f.code, f]));

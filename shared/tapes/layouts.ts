@@ -46,6 +46,7 @@ export const LAYOUT_COLUMNS: Record<LayoutName, readonly LayoutColumn[]> = {
     esma("CMRL37", "current_interest_rate", "ND5", true),
     esma("CMRL38", "index_name", "ND5"),
     esma("CMRL40", "margin", "ND5", true),
+    // ND5 for a revolving line (no schedule to prepay), ND2 for a snapshot older than the figure.
     esma("CMRL50", "cumulative_prepayments", "ND2"),
     esma("CMRL53", "arrears_balance"),
     esma("CMRL54", "days_past_due"),
@@ -99,7 +100,7 @@ export function tapeColumns(config: { layout?: string | null; required_fields?: 
 /** One cell's value: the field's, ×100 for an ESMA percentage, or the column's ND code when empty. */
 export function cellValue(col: TapeColumn, loan: TapeLoan, ctx: TapeContext): FieldValue {
   const raw = col.field ? col.field.value(loan, ctx) : null;
-  if (raw == null || raw === "") return col.nd ?? null;
+  if (raw == null || raw === "") return col.nd ? (col.field?.ndCode?.(loan) ?? col.nd) : null;
   if (col.percent) return new Decimal(raw).times(100).toString();
   return raw;
 }

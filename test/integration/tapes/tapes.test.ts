@@ -250,6 +250,93 @@ it("a CSV tape in the ESMA Annex VI layout: RFC 4180, decimal strings, ND codes"
   expect(col("CMRL6")).toBe("2026-03-31");
 });
 
+it("cumulative prepayments are the principal paid beyond the principal due: curtailments, a payoff, a replay's new split, not a reversed payment", async () => {
+  // Hand-computed. 30/360 at 12 %: a month's interest is exactly 1 % of the balance. 10,000.00
+  // over 12 months from 2026-01-01: installment 10000 × 0.01 / (1 − 1.01^−12) = 888.4879 → 888.49;
+  // February's is 10,000.00 × 1 % = 100.00 interest and 888.49 − 100.00 = 788.49 principal.
+  const { product_id } = await makeProduct(api, { day_count_convention: "30_360" });
+  const open = () => openLoan(api, { product_id, principal: "10000.00", term_months: 12, annual_rate: "0.12", first_payment_date: "2026-02-01" }, "2026-01-01");
+  const [p, q, r] = [await open(), await open(), await open()];
+  const book = await ok(api("POST", "/api/v1/portfolios", { token: T.servicer, body: { name: `Prepay book ${Date.now()}`, public_name: "Pool P" } }), 201);
+  for (const loan of [p, q, r]) {
+    await eventually(async () => (await api("POST", `/api/v1/portfolios/${book.id}/loans`, { token: T.servicer, body: { loan_id: loan.id, effective_date: "2026-01-02" } })).status === 201, 20_000);
+  }
+
+  // P, a curtailment on a due date: 1,388.49 on 02-01 = February's 888.49 + 500.00, and no
+  // interest has accrued on the due date itself → 500.00 prepaid.
+  expect((await pay(api, p.id, "1388.49", "2026-02-01")).allocation.prepaid_principal).toBe("500.00");
+  // ... and 1,138.49 on 03-01 = March's 888.49 + 250.00 prepaid, then reversed: it counts for nothing.
+  const reversedLater = await pay(api, p.id, "1138.49", "2026-03-01");
+  expect(reversedLater.allocation.prepaid_principal).toBe("250.00");
+  await ok(api("DELETE", `/api/v1/loans/${p.id}/transactions/${reversedLater.transaction.id}`, { token: T.servicer }));
+  // P: 500.00. Principal repaid 788.49 + 500.00 = 1,288.49; balance 10,000.00 − 1,288.49 = 8,711.51.
+
+  // Q, a replay's new split: February unpaid on its due date, 1,088.49 on 02-10 pays February's
+  // 888.49 (past due) and the 200.00 left reduces principal (DESIGN.md §3: interest accrued since
+  // 02-01 waits for March's bill) → 200.00 prepaid.
+  expect((await pay(api, q.id, "1088.49", "2026-02-10")).allocation.prepaid_principal).toBe("200.00");
+  // A payment of 888.49 dated 02-01 arrives late: booked there and replayed. February is paid on
+  // its due date, so 02-10's money finds nothing due and all 1,088.49 prepays principal.
+  const late = await ok(api("POST", `/api/v1/loans/${q.id}/payments`, { token: T.servicer, body: { amount: "888.49", date: "2026-02-01", idempotency_key: `late-${q.id}` } }), 201);
+  expect(late.replay.changed.map((c: any) => [c.before.principal, c.after.principal])).toEqual([["988.49", "1088.49"]]);
+  // Q: 1,088.49. Principal repaid 788.49 + 1,088.49 = 1,876.98; balance 8,123.02.
+
+  // R, a payoff on a due date: 10,100.00 pays February's 888.49, then the 9,211.51 left (no
+  // interest since the due date) → 9,211.51 prepaid, the loan paid off. Repaid 10,000.00.
+  expect((await pay(api, r.id, "10100.00", "2026-02-01")).allocation).toMatchObject({ prepaid_principal: "9211.51", paid_off: true });
+
+  // the snapshots projection has the reallocation and the reversal before the snapshot is taken
+  await eventually(async () => {
+    const { loans: members } = await core.call<any, any>("snapshots.members", { portfolio_id: book.id, business_date: "2026-03-31" });
+    const flows = (id: string) => members.find((m: any) => m.loan_id === id)?.cash_flows ?? [];
+    return members.length === 3 && flows(p.id).length === 2 && flows(q.id).some((f: any) => f.prepaid_principal === "1088.49") && flows(r.id).some((f: any) => f.prepaid_principal === "9211.51");
+  }, 20_000);
+
+  const plain = await ok(api("POST", "/api/v1/tape-configs", {
+    token: T.analyst,
+    body: configBody({ name: "Prepayments", portfolio_id: book.id, tape_format: "csv", tape_schedule: "on_demand", required_fields: ["loan_id", "cumulative_prepayments", "cumulative_principal_repaid", "current_principal_balance"], recipient_email: ["prepay@fund.example"] }),
+  }), 201);
+  const run = await ok(api("POST", `/api/v1/tape-configs/${plain.id}/run`, { token: T.analyst, body: { business_date: "2026-03-31" } }));
+  expect(run).toMatchObject({ status: "completed", row_count: 3 });
+  const rows = (await download(run.id, T.analyst)).body.toString("utf8").split("\r\n").filter(Boolean).slice(1).map((l) => l.split(","));
+  const byLoan = new Map(rows.map(([id, ...rest]) => [id, rest]));
+  expect(byLoan.get(p.id)).toEqual(["500.00", "1288.49", "8711.51"]);
+  expect(byLoan.get(q.id)).toEqual(["1088.49", "1876.98", "8123.02"]);
+  expect(byLoan.get(r.id)).toEqual(["9211.51", "10000.00", "0.00"]);
+
+  // the standard columns it maps to: ESMA CMRL50, and Reg AB II's zero-balance code for the payoff
+  const esma = await ok(api("POST", "/api/v1/tape-configs", {
+    token: T.analyst,
+    body: configBody({ name: "Prepayments ESMA", portfolio_id: book.id, tape_format: "csv", tape_schedule: "on_demand", required_fields: undefined, layout: "esma_annex_vi", recipient_email: ["prepay@fund.example"] }),
+  }), 201);
+  const esmaRun = await ok(api("POST", `/api/v1/tape-configs/${esma.id}/run`, { token: T.analyst, body: { business_date: "2026-03-31" } }));
+  const esmaLines = (await download(esmaRun.id, T.analyst)).body.toString("utf8").split("\r\n").filter(Boolean).map((l) => l.split(","));
+  const [esmaHeader, ...esmaRows] = esmaLines;
+  const cmrl = (id: string, code: string) => esmaRows.find((row) => row[esmaHeader.indexOf("CMRL2")] === id)![esmaHeader.indexOf(code)];
+  expect([p, q, r].map((l) => cmrl(l.id, "CMRL50"))).toEqual(["500.00", "1088.49", "9211.51"]);
+  expect(cmrl(r.id, "CMRL55")).toBe("RDMD");
+  const regab = await ok(api("POST", "/api/v1/tape-configs", {
+    token: T.analyst,
+    body: configBody({ name: "Prepayments Reg AB", portfolio_id: book.id, tape_format: "csv", tape_schedule: "on_demand", required_fields: undefined, layout: "reg_ab_ii", recipient_email: ["prepay@fund.example"] }),
+  }), 201);
+  const regabRun = await ok(api("POST", `/api/v1/tape-configs/${regab.id}/run`, { token: T.analyst, body: { business_date: "2026-03-31" } }));
+  const [regabHeader, ...regabRows] = (await download(regabRun.id, T.analyst)).body.toString("utf8").split("\r\n").filter(Boolean).map((l) => l.split(","));
+  const zeroBalance = (id: string) => regabRows.find((row) => row[0] === id)![regabHeader.indexOf("zeroBalanceCode")];
+  expect([p, q, r].map((l) => zeroBalance(l.id))).toEqual(["", "", "1"]);
+
+  // tapes read a snapshot's loans a page at a time: pages of at most 1 KB hold a row each, in order
+  const whole = await core.call<any, any>("snapshots.portfolioLoans", { portfolio_id: book.id, business_date: "2026-03-31" });
+  const paged: any[] = [];
+  for (let offset: number | null = 0; offset !== null; ) {
+    const page: any = await core.call("snapshots.portfolioLoans", { portfolio_id: book.id, business_date: "2026-03-31", offset, max_bytes: 1024 });
+    expect(page.loans).toHaveLength(1);
+    paged.push(...page.loans);
+    offset = page.next_offset;
+  }
+  expect(paged).toEqual(whole.loans);
+  expect(paged).toHaveLength(3);
+});
+
 it("a tape that does not reconcile fails with both figures and sends nothing", async () => {
   const config = await ok(api("POST", "/api/v1/tape-configs", { token: T.analyst, body: configBody({ name: "Skewed", recipient_email: ["skew@fund.example"] }) }), 201);
   // a snapshot that disagrees with its loans: the stored one of a date of its own, its figures

@@ -49,6 +49,23 @@ describe("loan projection", () => {
     expect(again.version).toBe(7);
   });
 
+  it("keeps each collection's prepaid principal, and a replay's new split of the payments it re-allocated", () => {
+    let p: ProjectedLoan = emptyLoan("L1");
+    p = applyLoanEvent(p, "loan.transaction.booked", ev(3, { transaction: tx("L1-2", "payment", "2026-02-10", "300.00", { prepaid_principal: "100.00" }) }));
+    expect(flowsThrough(p, "2026-12-31").map((f) => f.prepaid_principal)).toEqual(["100.00"]);
+    // a backdated payment replays L1-2: its event names L1-2's new split (no event of its own)
+    const realloc = { id: "L1-2", trade_date: "2026-02-10", components: { principal: "300.00", interest: "0.00", fees: "0.00", deferred_interest: "0.00", credit: "0.00" }, prepaid_principal: "300.00" };
+    p = applyLoanEvent(p, "loan.transaction.booked", ev(4, { transaction: tx("L1-3", "payment", "2026-02-01", "200.00", { prepaid_principal: "0.00" }), replayed_from: "2026-02-01", reallocated: [realloc] }));
+    expect(flowsThrough(p, "2026-12-31").map((f) => [f.tx_id, f.prepaid_principal])).toEqual([["L1-3", "0.00"], ["L1-2", "300.00"]]);
+    // an older event naming the old split comes late: ignored
+    const late = applyLoanEvent(p, "loan.transaction.booked", ev(3, { transaction: tx("L1-2", "payment", "2026-02-10", "300.00", { prepaid_principal: "100.00" }) }));
+    expect(flowsThrough(late, "2026-12-31").find((f) => f.tx_id === "L1-2")!.prepaid_principal).toBe("300.00");
+    // a reallocation never brings back a reversed payment
+    p = applyLoanEvent(p, "loan.transaction.reversed", ev(5, { transaction: tx("L1-2", "payment", "2026-02-10", "300.00", { status: "reversed" }) }));
+    p = applyLoanEvent(p, "loan.transaction.booked", ev(6, { transaction: tx("L1-4", "payment", "2026-01-20", "50.00"), reallocated: [realloc] }));
+    expect(flowsThrough(p, "2026-12-31").map((f) => f.tx_id)).toEqual(["L1-4", "L1-3"]);
+  });
+
   it("keeps memberships with their dates for as-of questions", () => {
     let p = emptyLoan("L1");
     const m = (portfolio_id: string, effective_date: string) => ({ event_id: "m", portfolio_id, loan_id: "L1", effective_date, source: "static", occurred_at: "x", actor: null }) as const;

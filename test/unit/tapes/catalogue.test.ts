@@ -1,6 +1,6 @@
 import { FIELDS_BY_CODE, TAPE_FIELDS, catalogueView, esmaAccountStatus, type TapeLoan } from "../../../shared/tapes/catalogue";
 import { LAYOUTS, LAYOUT_COLUMNS, cellValue, tapeColumns } from "../../../shared/tapes/layouts";
-import { reconcile, TotalsAccumulator } from "../../../shared/tapes/reconcile";
+import { MoneySum, reconcile, TotalsAccumulator } from "../../../shared/tapes/reconcile";
 import type { LoanPosition } from "../../../shared/contracts/loans";
 
 const ctx = { business_date: "2026-06-30", portfolio_id: "64b000000000000000000001" };
@@ -71,6 +71,31 @@ describe("tape field catalogue", () => {
     expect(FIELDS_BY_CODE.get("remaining_term_months")!.value(loan("installment"), ctx)).toBe(19);
   });
 
+  it("cumulative prepayments sum the prepaid principal of collections; unknown without the figure (ND2); a line of credit has none (ND5)", () => {
+    const l = loan("installment");
+    l.cash_flows = [
+      { date: "2026-01-15", amount: "-10000.00", type: "disbursement" },
+      // 448.79 due + 551.21 curtailment; then a payment with nothing prepaid; then a payoff
+      { date: "2026-02-15", amount: "1000.00", type: "payment", prepaid_principal: "551.21" },
+      { date: "2026-03-15", amount: "448.79", type: "payment", prepaid_principal: "0.00" },
+      { date: "2026-04-15", amount: "8000.00", type: "payment", prepaid_principal: "7480.04" },
+    ];
+    // 551.21 + 7,480.04 = 8,031.25
+    expect(FIELDS_BY_CODE.get("cumulative_prepayments")!.value(l, ctx)).toBe("8031.25");
+    // the fixture's payments carry no figure, as rows of a snapshot taken before it was kept
+    expect(FIELDS_BY_CODE.get("cumulative_prepayments")!.value(loan("lease"), ctx)).toBeNull();
+    const lease = loan("lease");
+    lease.cash_flows = lease.cash_flows!.map((f) => (f.type === "payment" ? { ...f, prepaid_principal: "0.00" } : f));
+    expect(FIELDS_BY_CODE.get("cumulative_prepayments")!.value(lease, ctx)).toBe("0.00");
+    const loc = loan("line_of_credit");
+    loc.cash_flows = [{ date: "2026-02-15", amount: "900.00", type: "payment", prepaid_principal: "900.00" }];
+    expect(FIELDS_BY_CODE.get("cumulative_prepayments")!.value(loc, ctx)).toBeNull();
+    const cmrl50 = tapeColumns({ layout: "esma_annex_vi" }).find((c) => c.header === "CMRL50")!;
+    expect(cellValue(cmrl50, l, ctx)).toBe("8031.25");
+    expect(cellValue(cmrl50, loc, ctx)).toBe("ND5");
+    expect(cellValue(cmrl50, loan("installment"), ctx)).toBe("ND2");
+  });
+
   it("ESMA account status follows status and arrears", () => {
     expect(esmaAccountStatus(loan("installment").state)).toBe("PERF");
     expect(esmaAccountStatus(loan("installment", { status: "delinquent", days_past_due: 31 }).state)).toBe("ARRE");
@@ -113,5 +138,13 @@ describe("tape reconciliation", () => {
     expect(bad.ok).toBe(false);
     expect(bad.message).toContain("tape 10 loans, balance 1.00");
     expect(bad.message).toContain("snapshot 11 loans, balance 1.01");
+  });
+
+  it("adds money strings exactly: two-decimal ones as cents, any other through decimal.js", () => {
+    const sum = new MoneySum();
+    // 0.10 + 0.20 − 0.05 + 1234567890123.45 + 0.005 + 12 + 0.001 = 1234567890135.706 → 1234567890135.71
+    for (const v of ["0.10", "0.20", "-0.05", "1234567890123.45", "0.005", "12", "1e-3", "", null]) sum.add(v);
+    expect(sum.toFixed2()).toBe("1234567890135.71");
+    expect(new MoneySum().toFixed2()).toBe("0.00");
   });
 });
