@@ -117,12 +117,16 @@ beforeAll(async () => {
   await waitForRoutes(gw, ["POST /api/v1/tape-configs", "GET /api/v1/tapes/:run_id/download", "POST /api/v1/portfolios/:id/sell"]);
   api = apiClient(gatewayUrl(gw));
 
+  // The loans service walks the calendar of the book, so the loans' positions are dated before the
+  // snapshots the tapes ask for (the snapshots service refuses one for a date before its positions).
+  const loansSvc: any = core.getLocalService("loans");
   const { product_id } = await makeProduct(api);
-  loans = [
-    await openLoan(api, { product_id, principal: "10000.00", term_months: 12, annual_rate: "0.12", first_payment_date: "2026-02-01", borrower: { name: "A, \"quoted\"", region: "US-NY", credit_score: 701 } }, "2026-01-01"),
-    await openLoan(api, { product_id, principal: "25000.50", term_months: 24, annual_rate: "0.09", first_payment_date: "2026-03-15" }, "2026-02-15"),
-  ];
-  await pay(api, loans[0].id, "888.49", "2026-02-01");
+  loansSvc.settings.businessDate = "2026-01-01";
+  const first = await openLoan(api, { product_id, principal: "10000.00", term_months: 12, annual_rate: "0.12", first_payment_date: "2026-02-01", borrower: { name: "A, \"quoted\"", region: "US-NY", credit_score: 701 } }, "2026-01-01");
+  loansSvc.settings.businessDate = "2026-02-01";
+  await pay(api, first.id, "888.49", "2026-02-01");
+  loansSvc.settings.businessDate = "2026-02-15";
+  loans = [first, await openLoan(api, { product_id, principal: "25000.50", term_months: 24, annual_rate: "0.09", first_payment_date: "2026-03-15" }, "2026-02-15")];
   portfolio = await ok(api("POST", "/api/v1/portfolios", { token: T.servicer, body: { name: `Tape book ${Date.now()}`, public_name: "Pool T" } }), 201);
   for (const loan of loans) {
     await eventually(async () => (await api("POST", `/api/v1/portfolios/${portfolio.id}/loans`, { token: T.servicer, body: { loan_id: loan.id, effective_date: "2026-03-01" } })).status === 201, 20_000);
