@@ -163,7 +163,12 @@ function chunkId(snapshot: string, token: string, n: number): string {
 async function writeSnapshot(models: SnapshotModels, input: SnapshotContent) {
   const _id = snapshotId(input.portfolio_id, input.date, input.kind);
   const existing = await models.snapshots.collection.findOne({ _id: _id as any });
-  if (existing) return existing;
+  if (existing) {
+    // Taken meanwhile (an ad-hoc take during the daily pass): the chunks the pass wrote go.
+    const written = input.written;
+    if (written?.chunks) await models.snapshot_rows.collection.deleteMany({ _id: { $in: Array.from({ length: written.chunks }, (_, n) => chunkId(_id, written.token, n)) as any[] } });
+    return existing;
+  }
   const token = input.written?.token ?? newToken();
   const first = input.written?.chunks ?? 0;
   // One deflated JSON array per chunk: the wire server stores one value far faster than nested documents.
