@@ -20,7 +20,7 @@ import { Schema } from "mongoose";
 const loose = { versionKey: false, minimize: false, strict: false } as const;
 
 export const projectedLoanSchema = new Schema(
-  { _id: { type: String, required: true }, version: Number, spans: [Schema.Types.Mixed], attributes_json: String, state_json: String, flows_json: String, rev: Number },
+  { _id: { type: String, required: true }, version: Number, spans: [Schema.Types.Mixed], attributes_json: String, state_json: String, flows_json: String, figures: Schema.Types.Mixed, rev: Number },
   loose,
 );
 

@@ -8,8 +8,8 @@
  * stores and returns a string several times faster than the nested documents it would otherwise
  * build (issue 11 bench); a snapshot's rows reuse the strings as they are. Nothing queries inside
  * them: every read is by `_id` or a full scan. Beside them, the few `figures` the metrics count
- * (derived when stored), so the daily job never parses a whole position. A document of the older shape (nested fields) reads
- * the same and is rewritten in the new shape on its next change.
+ * (derived when stored), so the daily job never parses a whole position. A document of the older
+ * shape (nested fields) reads the same and is rewritten in the new shape on its next change.
  */
 import type { Model } from "mongoose";
 import { emptyLoan, loanFigures, type LoanFigures, type ProjectedLoan } from "../../shared/snapshots/loan-projection";

@@ -343,9 +343,13 @@ export async function runDaily(models: SnapshotModels, date: string, opts: { con
   };
   let seen = 0;
   const cells = new Map<string, { portfolio: string | null; program: string | null; vintage: string | null; acc: SnapshotMetricsAccumulator }>();
-  let computeMs = 0;
+  // Where the pass spends its time: parsing and counting, building and handing over rows, and
+  // (the rest) waiting for the projection's batches and for the row writes' bound.
+  let countMs = 0;
+  let rowsMs = 0;
   const loans = await readStored(models.snapshot_loans, (doc) => {
     const t = performance.now();
+    let r = t;
     let wait: Promise<void> | undefined;
     let figures: LoanFigures | null | undefined = doc.figures;
     let flows: CashFlowEntry[];
@@ -365,6 +369,7 @@ export async function runDaily(models: SnapshotModels, date: string, opts: { con
         if (!cell) cells.set(key, (cell = { portfolio: pid, program, vintage, acc: new SnapshotMetricsAccumulator(date) }));
         addParsed(cell.acc, parseLoan(doc._id, figures, flows));
       }
+      r = performance.now();
       if (pid) {
         let day = byPortfolio.get(pid);
         if (!day) byPortfolio.set(pid, (day = new PortfolioDay(date, null)));
@@ -382,12 +387,15 @@ export async function runDaily(models: SnapshotModels, date: string, opts: { con
       }
     }
     if (++seen % FLUSH_EVERY === 0) wait = flush([...pending]) ?? wait;
-    computeMs += performance.now() - t;
+    const end = performance.now();
+    countMs += r - t;
+    rowsMs += end - r;
     return wait;
   });
   await writer.drain();
-  phases_ms.read = Date.now() - started - Math.round(computeMs);
-  phases_ms.parse_and_count = Math.round(computeMs);
+  phases_ms.read_and_wait = Date.now() - started - Math.round(countMs + rowsMs);
+  phases_ms.parse_and_count = Math.round(countMs);
+  phases_ms.rows = Math.round(rowsMs);
 
   let t = Date.now();
   const byProgram = new Map<string, SnapshotMetricsAccumulator>();
@@ -420,7 +428,7 @@ export async function runDaily(models: SnapshotModels, date: string, opts: { con
     }),
   );
   if (groups.length) await models.group_metrics.collection.bulkWrite(groups, { ordered: false });
-  phases_ms.write = Date.now() - t;
+  phases_ms.snapshots_written = Date.now() - t;
   const counts = { loans, portfolios: byPortfolio.size, programs: byProgram.size, vintages: byVintage.size };
   const duration_ms = Date.now() - started;
   await models.snapshot_runs.collection.updateOne({ _id: date as any }, { $set: { status: "completed", counts, duration_ms } }, { upsert: true });
