@@ -3,10 +3,12 @@
  * projection (built directly), on the embedded MongoDB wire server (mongo-java-server), through
  * the real `snapshots.run` action: one day's snapshot of every portfolio (all ten metrics, the
  * rows each saw) plus program and vintage metrics. Prints the job's seconds beside a raw driver
- * read of the same projection in the same run (the floor: the job reads it once).
+ * read of the same projection in the same run (the floor: the job reads it once), the job's
+ * phases, the CPU seconds of this process and of the wire server, and what the rows weigh.
  * Target: ≤ 10 s. Run: npm run bench -- snapshots   (LOANS=… and PORTFOLIOS=… to vary it)
  */
 import os from "node:os";
+import { inflateRawSync } from "node:zlib";
 import { ServiceBroker } from "moleculer";
 import { Types } from "mongoose";
 import { brokerOptions } from "../../moleculer.config";
@@ -93,6 +95,17 @@ async function main() {
 
     const snaps = await svc.models.snapshots.countDocuments({ business_date: DATE });
     if (snaps !== PORTFOLIOS) throw new Error(`expected ${PORTFOLIOS} snapshots, found ${snaps}`);
+    // The rows each snapshot saw: one portfolio's answered in full, and what the day's rows weigh.
+    const one: any = await broker.call("snapshots.portfolioLoans", { portfolio_id: portfolioIds[0], business_date: DATE });
+    if (one.loans.length !== one.snapshot.loan_count) throw new Error(`portfolio ${portfolioIds[0]}: ${one.loans.length} rows for ${one.snapshot.loan_count} loans`);
+    let chunks = 0;
+    let stored = 0;
+    let plain = 0;
+    for await (const c of svc.models.snapshot_rows.collection.find({})) {
+      chunks++;
+      stored += (c as any).rows_z.buffer.length;
+      plain += inflateRawSync((c as any).rows_z.buffer).length;
+    }
     const again: any = await broker.call("snapshots.run", { business_date: DATE });
     if (!again.repeated) throw new Error("a second run of the same date must answer the first");
 
@@ -103,6 +116,7 @@ async function main() {
     console.log(`job phases (ms): ${JSON.stringify(result.phases_ms)}`);
     console.log(`node CPU during the job ${fmt((jobCpu.user + jobCpu.system) / 1e6, 2)} s; machine load ${os.loadavg().map((x) => fmt(x, 2)).join(" ")} on ${os.cpus().length} cores`);
     console.log(`CPU s by process — raw read: ${JSON.stringify(roundAll(rawCpu))}; job: ${JSON.stringify(roundAll(jobProcCpu))}`);
+    console.log(`rows stored: ${chunks} chunks, ${fmt(stored / 1e6)} MB deflated (${fmt(plain / 1e6)} MB of JSON)`);
     console.log(`ratio job / raw read: ${fmt(jobS / rawS)}x`);
     console.log(`${jobS <= 10 ? "met   " : "MISSED"}  one day's snapshots of 100,000 loans in 100 portfolios in ≤ 10 s (${fmt(jobS, 2)} s)`);
   } finally {
