@@ -9,8 +9,10 @@
  * Events out:  scheduler.job.finished (durable) after the daily job.
  * Calls:       loans.exportPositions and portfolios.exportMemberships, only from `resync`.
  *
- * Positions are the newest the projection holds; cash flows, totals, IRR and MOIC count what is
- * dated on or before the snapshot's date (shared/snapshots/group-metrics.ts says why).
+ * Positions are the newest the projection holds (no history); cash flows, totals, IRR and MOIC
+ * count what is dated on or before the snapshot's date (shared/snapshots/group-metrics.ts says
+ * why). Each snapshot records the latest date of the positions it counted (`positions_as_of`); an
+ * ad-hoc snapshot for a date before the members' positions is refused (422) unless it exists.
  */
 import type { Context } from "moleculer";
 import type { ServiceThis, TypedServiceSchema } from "../shared/service-types";
@@ -26,11 +28,11 @@ import type { DeliveredEvent } from "../shared/events/bus";
 import { DurableEventsMixin, type DurableEventsVars } from "../shared/events/durable-events.mixin";
 import { businessToday } from "../shared/runtime/business-date";
 import { dateWindowParams, isoDate, objectId, oneOf } from "../shared/validation/fields";
-import { applyLoanEvent, applyLoanState, applyMembership, portfolioOn, type ProjectedLoan } from "../shared/snapshots/loan-projection";
+import { applyLoanEvent, applyLoanState, applyMembership, type ProjectedLoan } from "../shared/snapshots/loan-projection";
 import { METRIC_NAMES } from "../shared/snapshots/group-metrics";
 import { groupMetricsSchema, projectedLoanSchema, projectedPortfolioSchema, snapshotRowsSchema, snapshotRunSchema, snapshotSchema } from "./snapshots/models";
 import { updateLoan, updateLoans } from "./snapshots/projection-store";
-import { readProjection, rowOf, rowsOf, rowsPage, runDaily, snapshotId, takeOne } from "./snapshots/take";
+import { readMembers, rowOf, rowsOf, rowsPage, runDaily, snapshotId, takeOne } from "./snapshots/take";
 import { resync } from "./snapshots/resync";
 import { created } from "../shared/http/created";
 
@@ -194,10 +196,8 @@ const SnapshotsService: TypedServiceSchema<Vars, Methods> = {
       params: { $$strict: true, portfolio_id: { type: "string", min: 1 }, business_date: isoDate() },
       async handler(this: Self, ctx: Ctx) {
         const { portfolio_id, business_date } = ctx.params;
-        const loans: ReturnType<typeof rowOf>[] = [];
-        await readProjection(this.models.snapshot_loans, (p) => {
-          if (portfolioOn(p, business_date) === portfolio_id && p.state && p.attributes) loans.push(rowOf(p, business_date));
-        });
+        const members = (await readMembers(this.models.snapshot_loans, portfolio_id, business_date)).filter((p) => p.state && p.attributes);
+        const loans = members.map((p) => rowOf(p, business_date));
         return { portfolio_id, business_date, loans: loans.sort((a, b) => a.loan_id.localeCompare(b.loan_id)) };
       },
     },

@@ -4,12 +4,14 @@
  * list endpoints on a real MongoDB.
  *
  * - `snapshot_loans`: the projection, one document per loan (shared/snapshots/loan-projection.ts),
- *   `rev` guarding read-modify-write against a concurrent consumer.
+ *   `rev` guarding read-modify-write against a concurrent consumer; attributes, position and cash
+ *   flows as JSON strings (services/snapshots/projection-store.ts says why).
  * - `snapshot_portfolios`: what the projection knows of each portfolio (name, program, status, sale).
  * - `snapshots`: one per (portfolio, business date) — `_id` `<portfolio>:<date>` — immutable once
  *   inserted; the sale's is `<portfolio>:<sale date>:sale`.
- * - `snapshot_rows`: the member loans each snapshot saw, in chunks `<snapshot>:<token>:<n>`, so
- *   a tape built from them agrees with the snapshot by construction.
+ * - `snapshot_rows`: the member loans each snapshot saw, in chunks `<snapshot>:<token>:<n>` of up
+ *   to a few thousand rows (one JSON array each, deflated: services/snapshots/take.ts), so a tape
+ *   built from them agrees with the snapshot by construction.
  * - `group_metrics`: program and vintage metrics per date, `_id` `<level>:<key>:<date>`.
  * - `snapshot_runs`: the daily job per business date (idempotent per D).
  */
@@ -18,7 +20,7 @@ import { Schema } from "mongoose";
 const loose = { versionKey: false, minimize: false, strict: false } as const;
 
 export const projectedLoanSchema = new Schema(
-  { _id: { type: String, required: true }, version: Number, attributes: Schema.Types.Mixed, state: Schema.Types.Mixed, flows: [Schema.Types.Mixed], spans: [Schema.Types.Mixed], rev: Number },
+  { _id: { type: String, required: true }, version: Number, spans: [Schema.Types.Mixed], attributes_json: String, state_json: String, flows_json: String, figures: Schema.Types.Mixed, rev: Number },
   loose,
 );
 
@@ -34,7 +36,7 @@ export const snapshotSchema = new Schema(
 snapshotSchema.index({ portfolio_id: 1, business_date: 1 });
 snapshotSchema.index({ business_date: 1 });
 
-export const snapshotRowsSchema = new Schema({ _id: { type: String, required: true }, rows_json: String }, loose);
+export const snapshotRowsSchema = new Schema({ _id: { type: String, required: true }, rows_z: Buffer, rows_json: String }, loose);
 
 export const groupMetricsSchema = new Schema(
   { _id: { type: String, required: true }, level: String, key: String, business_date: String, metrics: Schema.Types.Mixed },

@@ -7,6 +7,7 @@ import type { Context } from "moleculer";
 import type { Readable } from "node:stream";
 import { loanFromExport, type MembershipSpan } from "../../shared/snapshots/loan-projection";
 import type { SnapshotModels } from "./take";
+import { toStored } from "./projection-store";
 
 const BATCH = 1000;
 
@@ -50,8 +51,7 @@ export async function resync(models: SnapshotModels, ctx: Context) {
   for await (const row of ndjson((await ctx.call("loans.exportPositions", {}, { timeout: 0 })) as Readable)) {
     const p = loanFromExport(row, spans.get(row.loan_id) ?? []);
     spans.delete(row.loan_id);
-    const { _id, ...fields } = p;
-    ops.push({ replaceOne: { filter: { _id }, replacement: { ...fields, rev }, upsert: true } });
+    ops.push({ replaceOne: { filter: { _id: p._id }, replacement: { ...toStored(p), rev }, upsert: true } });
     loans++;
     if (ops.length >= BATCH) await flush();
   }

@@ -93,7 +93,8 @@ async function snapshotOf(deps: RunDeps, portfolio_id: string, business_date: st
   try {
     return await deps.call("snapshots.take", { portfolio_id, business_date });
   } catch (err: any) {
-    throw new StageError("snapshot", `could not take the snapshot of portfolio ${portfolio_id} for ${business_date}: ${err?.message ?? err}`, true);
+    // A refusal (422: a date before the loans' positions) refuses again tomorrow: not retryable.
+    throw new StageError("snapshot", `could not take the snapshot of portfolio ${portfolio_id} for ${business_date}: ${err?.message ?? err}`, err?.code !== 422);
   }
 }
 

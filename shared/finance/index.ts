@@ -55,7 +55,7 @@ export { residualFromPercent } from "./servicing/leaseTerms";
 export { refundCredit } from "./servicing/creditRefund";
 export { accrualTrail, type AccrualTrail, type AccrualDay, type AccrualSpan } from "./servicing/accrualTrail";
 export { replayLedger, type LedgerEvent, type ReplayStep } from "./servicing/replay";
-export { moic, weightedAverageRate, snapshotMetrics, vintageOf, type LoanMetricInput, type PortfolioCashFlow, type SnapshotMetrics, type BucketMetrics } from "./portfolio/metrics";
+export { moic, weightedAverageRate, snapshotMetrics, parseLoanMetric, SnapshotMetricsAccumulator, vintageOf, type LoanMetricInput, type ParsedLoanMetric, type PortfolioCashFlow, type SnapshotMetrics, type BucketMetrics } from "./portfolio/metrics";
 export {
   firstDatesFromTransactions,
   onLoanAdded,

@@ -1,77 +1,69 @@
 /**
  * DESIGN.md §4 / §10 metrics of a group of projected loans (a portfolio, a program, a vintage) as
- * of a business date, through the finance engine's `snapshotMetrics` (decimal.js; nothing is
+ * of a business date, through the finance engine's `SnapshotMetricsAccumulator` (decimal.js; nothing is
  * averaged or divided in the database). Pure.
  *
  * Choices (documented in the README of the service):
- * - positions are the newest the projection holds (the chain snapshots D right after D's close);
- *   cash flows, totals, IRR and MOIC count only transactions dated on or before D;
+ * - positions are the newest the projection holds (the chain snapshots D right after D's close;
+ *   the service refuses an ad-hoc snapshot for a date before them); cash flows, totals, IRR and
+ *   MOIC count only transactions dated on or before D;
  * - `delinquent_amount` counts loans with days past due ≥ 1 after the grace period the loan's
  *   attributes carry (status `delinquent` for an event from before they carried it);
  * - total_disbursed = Σ cash outflows (disbursements, draws, credit refunds), total_collected =
  *   Σ cash inflows (payments, recoveries, buyouts), as seed 004 classes them.
  */
-import { snapshotMetrics, xirr, moic, type LoanMetricInput, type PortfolioCashFlow, type SnapshotMetrics } from "../finance";
+import { parseLoanMetric, SnapshotMetricsAccumulator, xirr, moic, type LoanMetricInput, type ParsedLoanMetric, type SnapshotMetrics } from "../finance";
 import { Decimal } from "../finance";
 import { moneyString, ratioString } from "../finance";
-import { flowsThrough, type ProjectedLoan } from "./loan-projection";
+import { flowsThrough, loanFigures, type CashFlowEntry, type LoanFigures, type ProjectedLoan } from "./loan-projection";
 
-/** A loan's metric input, parsed once (decimal.js) for every group the loan is in. */
-const parsedInputs = new WeakMap<ProjectedLoan, LoanMetricInput>();
-export function metricInput(p: ProjectedLoan): LoanMetricInput {
-  const cached = parsedInputs.get(p);
-  if (cached) return cached;
-  const s = p.state!;
-  const input: LoanMetricInput = {
-    principal_balance: new Decimal(s.principal_balance),
-    interest_receivable: new Decimal(s.interest_receivable),
-    annual_rate: new Decimal(p.attributes!.annual_rate),
-    days_past_due: s.days_past_due,
+/** DESIGN.md §4 input of a loan: its position and rate, with the grace its attributes carry. */
+export function metricInput(f: LoanFigures): LoanMetricInput {
+  return {
+    principal_balance: f.principal_balance,
+    interest_receivable: f.interest_receivable,
+    annual_rate: f.annual_rate,
+    days_past_due: f.days_past_due,
     // DESIGN.md §4 "days past due ≥ 1 after grace", with the grace the loan event carries; an
     // event from before the attribute existed falls back to the servicer's own status.
-    ...(typeof p.attributes!.grace_period_days === "number" ? { grace_period_days: p.attributes!.grace_period_days } : { delinquent: s.status === "delinquent" }),
+    ...(f.grace_period_days !== null ? { grace_period_days: f.grace_period_days } : { delinquent: f.status === "delinquent" }),
   };
-  parsedInputs.set(p, input);
-  return input;
 }
 
-/** A loan's live cash flows, parsed once and kept for every group the loan is in (portfolio, program, vintage). */
-const parsedFlows = new WeakMap<ProjectedLoan, { date: string; amount: Decimal }[]>();
-function liveFlows(p: ProjectedLoan): { date: string; amount: Decimal }[] {
-  let list = parsedFlows.get(p);
-  if (!list) {
-    list = [];
-    for (const f of p.flows) if (!f.gone) list.push({ date: f.date, amount: new Decimal(f.amount) });
-    parsedFlows.set(p, list);
-  }
-  return list;
+/** A loan parsed once (decimal.js), to count in every group it belongs to. */
+export interface ParsedLoan {
+  metric: ParsedLoanMetric;
+  /** Live cash flows: positive amounts, the kind giving the sign. */
+  flows: { date: string; amount: Decimal; kind: "disbursement" | "collection" }[];
 }
 
-/**
- * The group's cash flows through `asOf`, summed per day and kind: the totals and the XIRR (which
- * sums per day itself) are the same, and the engine reads hundreds of days, not every transaction.
- */
-export function dailyCashFlows(loans: readonly ProjectedLoan[], asOf: string): PortfolioCashFlow[] {
-  const out = new Map<string, Decimal>();
-  const inn = new Map<string, Decimal>();
-  for (const l of loans) {
-    for (const f of liveFlows(l)) {
-      if (f.date > asOf) continue;
-      const side = f.amount.isNegative() ? out : inn;
-      const prev = side.get(f.date);
-      side.set(f.date, prev ? prev.plus(f.amount) : f.amount);
-    }
+export function parseLoan(loanId: string, f: LoanFigures, flows: readonly CashFlowEntry[]): ParsedLoan {
+  const out: ParsedLoan["flows"] = [];
+  for (const c of flows) {
+    if (c.gone) continue;
+    const a = new Decimal(c.amount);
+    out.push(a.isNegative() ? { date: c.date, amount: a.neg(), kind: "disbursement" } : { date: c.date, amount: a, kind: "collection" });
   }
-  const flows: PortfolioCashFlow[] = [];
-  for (const [date, a] of out) flows.push({ date, amount: a.neg(), kind: "disbursement" });
-  for (const [date, a] of inn) flows.push({ date, amount: a, kind: "collection" });
-  return flows.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  return { metric: parseLoanMetric(metricInput(f), `loans.${loanId}`), flows: out };
+}
+
+/** Counts a parsed loan in a group: its figures and its cash flows through the group's date. */
+export function addParsed(acc: SnapshotMetricsAccumulator, loan: ParsedLoan): void {
+  acc.addLoan(loan.metric);
+  for (const f of loan.flows) acc.addCashFlow(f.date, f.amount, f.kind);
+}
+
+/** Counts a projected loan in a group (nothing when it has no position yet). */
+export function addLoan(acc: SnapshotMetricsAccumulator, p: ProjectedLoan): void {
+  const f = loanFigures(p);
+  if (f) addParsed(acc, parseLoan(p._id, f, p.flows));
 }
 
 /** §4 metrics of the loans given (the caller picked the group's members on `asOf`). */
 export function groupMetrics(asOf: string, loans: readonly ProjectedLoan[]): SnapshotMetrics {
-  const known = loans.filter((l) => l.state && l.attributes);
-  return snapshotMetrics({ as_of: asOf, loans: known.map(metricInput), cash_flows: dailyCashFlows(known, asOf) });
+  const acc = new SnapshotMetricsAccumulator(asOf);
+  for (const l of loans) addLoan(acc, l);
+  return acc.result();
 }
 
 export interface SaleTerms {
@@ -95,7 +87,7 @@ export interface BuyerView {
  * sale date (outflow), the sold loans' collections dated after it (inflows), net of cash paid out
  * to borrowers after the sale (draws, refunds).
  */
-export function buyerView(sale: SaleTerms, loans: readonly ProjectedLoan[], asOf: string): BuyerView {
+export function buyerView(sale: SaleTerms, loans: readonly Pick<ProjectedLoan, "_id" | "flows">[], asOf: string): BuyerView {
   const sold = new Set(sale.loan_ids);
   const flows: { date: string; amount: Decimal }[] = [{ date: sale.sale_date, amount: new Decimal(sale.price).neg() }];
   let collected = new Decimal(0);

@@ -152,9 +152,102 @@ export function portfolioOn(p: Pick<ProjectedLoan, "spans">, date: string): stri
   return null;
 }
 
+/**
+ * The business date a position is as of: its last transaction or close, whichever is later. The
+ * projection keeps only the newest position, so a snapshot for an earlier date cannot be true.
+ */
+export function positionDate(s: Pick<LoanPosition, "as_of" | "closed_through"> | null): string | null {
+  if (!s) return null;
+  const closed = s.closed_through ?? "";
+  return closed > (s.as_of ?? "") ? closed : (s.as_of ?? null);
+}
+
+/** The latest position date among `loans` (null when none has a position). */
+export function positionsAsOf(loans: readonly Pick<ProjectedLoan, "state">[]): string | null {
+  let latest: string | null = null;
+  for (const l of loans) latest = laterDate(latest, positionDate(l.state));
+  return latest;
+}
+
+export function laterDate(a: string | null, b: string | null): string | null {
+  return a === null || (b !== null && b > a) ? b : a;
+}
+
+/**
+ * What a loan with a position counts for in DESIGN.md §4 metrics and the groups it belongs to:
+ * the service stores it beside the projection, so the daily job reads these few fields and never
+ * parses a loan's whole attributes and position. Null until the loan has both.
+ */
+export interface LoanFigures {
+  program_id: string;
+  vintage: string;
+  origination_date: string;
+  annual_rate: string;
+  /** Null for an event from before the attribute existed (the status decides then). */
+  grace_period_days: number | null;
+  principal_balance: string;
+  interest_receivable: string;
+  days_past_due: number;
+  status: LoanPosition["status"];
+  as_of: string;
+  closed_through: string | null;
+}
+
+export function loanFigures(p: Pick<ProjectedLoan, "attributes" | "state">): LoanFigures | null {
+  const a = p.attributes;
+  const s = p.state;
+  if (!a || !s) return null;
+  return {
+    program_id: a.program_id,
+    vintage: a.vintage,
+    origination_date: a.origination_date,
+    annual_rate: a.annual_rate,
+    grace_period_days: typeof a.grace_period_days === "number" ? a.grace_period_days : null,
+    principal_balance: s.principal_balance,
+    interest_receivable: s.interest_receivable,
+    days_past_due: s.days_past_due,
+    status: s.status,
+    as_of: s.as_of,
+    closed_through: s.closed_through ?? null,
+  };
+}
+
+/** Whether a loan counts in its program's and vintage's metrics on `date`: disbursed by then. */
+export function originatedBy(f: Pick<LoanFigures, "origination_date">, date: string): boolean {
+  return !!f.origination_date && f.origination_date <= date;
+}
+
 /** The live cash flows dated on or before `date`, oldest first. */
 export function flowsThrough(p: Pick<ProjectedLoan, "flows">, date: string): CashFlowEntry[] {
-  return p.flows.filter((f) => !f.gone && f.date <= date).sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.tx_id.localeCompare(b.tx_id)));
+  return liveFlowsThrough(p.flows, date);
+}
+
+/** The row form of the live cash flows through `date` (what a snapshot row lists). */
+export function rowFlows(flows: readonly CashFlowEntry[], date: string): RowFlow[] {
+  return liveFlowsThrough(flows, date).map(rowFlow);
+}
+
+export interface RowFlow {
+  tx_id: string;
+  date: string;
+  amount: string;
+  type: string;
+  prepaid_principal?: string;
+}
+
+/**
+ * A cash flow as a row carries it. A collection carries its `prepaid_principal` ("0.00" too) once
+ * the projection has it, so a tape tells "none prepaid" from "not known" (a flow projected from an
+ * event older than the field, until a resync); money paid out carries none.
+ */
+function rowFlow(f: CashFlowEntry): RowFlow {
+  const row: RowFlow = { tx_id: f.tx_id, date: f.date, amount: f.amount, type: f.type };
+  if (f.prepaid_principal !== undefined && !f.amount.startsWith("-")) row.prepaid_principal = f.prepaid_principal;
+  return row;
+}
+
+function liveFlowsThrough(flows: readonly CashFlowEntry[], date: string): CashFlowEntry[] {
+  return flows.filter((f) => !f.gone && f.date <= date).sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.tx_id.localeCompare(b.tx_id)));
 }
 
 /**

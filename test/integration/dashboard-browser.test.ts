@@ -46,24 +46,29 @@ beforeAll(async () => {
   expect(leases.status).toBe(201);
   expect((await api("POST", `/api/v1/portfolios/${leases.body.id}/close`, { token: T.admin })).status).toBe(200);
 
-  // a real book: two loans, one paying monthly, in Q1 Consumer from the end of January
+  // a real book: two loans, one paying monthly, in Q1 Consumer from the end of January. The loans
+  // service walks the calendar and each snapshot is taken on its date: the snapshots service keeps
+  // only the newest positions, and refuses a snapshot for a date before them.
+  const loansSvc: any = node.getLocalService("loans");
+  const at = (d: string) => (loansSvc.settings.businessDate = d);
   const { product_id } = await makeProduct(api);
-  const loans = [
-    await openLoan(api, { product_id, principal: "10000.00", term_months: 12, annual_rate: "0.12", first_payment_date: "2026-02-01" }, "2026-01-01"),
-    await openLoan(api, { product_id, principal: "25000.50", term_months: 24, annual_rate: "0.09", first_payment_date: "2026-02-15" }, "2026-01-15"),
-  ];
-  await pay(api, loans[0].id, "888.49", "2026-02-01");
-  await pay(api, loans[0].id, "888.49", "2026-03-01");
-  await pay(api, loans[0].id, "888.49", "2026-04-01");
+  at("2026-01-01");
+  const first = await openLoan(api, { product_id, principal: "10000.00", term_months: 12, annual_rate: "0.12", first_payment_date: "2026-02-01" }, "2026-01-01");
+  at("2026-01-15");
+  const loans = [first, await openLoan(api, { product_id, principal: "25000.50", term_months: 24, annual_rate: "0.09", first_payment_date: "2026-02-15" }, "2026-01-15")];
   for (const loan of loans) {
     await eventually(async () => (await api("POST", `/api/v1/portfolios/${q1}/loans`, { token: T.servicer, body: { loan_id: loan.id, effective_date: "2026-01-31" } })).status === 201, 20_000);
   }
-  // a snapshot is immutable once taken: wait until the snapshots projection holds the book
-  await eventually(async () => {
-    const { loans: members } = await node.call<any, any>("snapshots.members", { portfolio_id: q1, business_date: DATES[2] });
-    return members.length === 2 && members.some((l: any) => l.cash_flows.filter((f: any) => f.amount === "888.49").length === 3);
-  }, 20_000);
-  for (const business_date of DATES) {
+  const payDates = ["2026-02-01", "2026-03-01", "2026-04-01"];
+  for (const [k, business_date] of DATES.entries()) {
+    at(payDates[k]);
+    await pay(api, loans[0].id, "888.49", payDates[k]);
+    at(business_date);
+    // a snapshot is immutable once taken: wait until the snapshots projection holds the book
+    await eventually(async () => {
+      const { loans: members } = await node.call<any, any>("snapshots.members", { portfolio_id: q1, business_date });
+      return members.length === 2 && members.some((l: any) => l.cash_flows.filter((f: any) => f.amount === "888.49").length === k + 1 && l.state.as_of === payDates[k]);
+    }, 20_000);
     snapshots.push(await ok(api("POST", `/api/v1/portfolios/${q1}/snapshots`, { token: T.servicer, body: { business_date } }), 201));
   }
   page = await openPage();

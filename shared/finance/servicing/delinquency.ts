@@ -27,10 +27,13 @@ export function delinquencyBucketNames(boundaries: readonly number[] = DEFAULT_B
   return names;
 }
 
+/** The default buckets' names, made once: a book's close or snapshot asks for them per loan. */
+const DEFAULT_BUCKET_NAMES: readonly string[] = delinquencyBucketNames(DEFAULT_BUCKET_BOUNDARIES);
+
 /** DESIGN §3 bucket of a number of days past due. */
 export function delinquencyBucket(daysPastDue: number, boundaries: readonly number[] = DEFAULT_BUCKET_BOUNDARIES): string {
   if (!Number.isInteger(daysPastDue)) throw new FinanceInputError("days past due must be an integer", "days_past_due", daysPastDue);
-  const names = delinquencyBucketNames(boundaries);
+  const names = boundaries === DEFAULT_BUCKET_BOUNDARIES ? DEFAULT_BUCKET_NAMES : delinquencyBucketNames(boundaries);
   let index = 0;
   for (let i = 0; i < boundaries.length; i++) if (daysPastDue >= boundaries[i]) index = i + 1;
   return names[index];

@@ -159,7 +159,7 @@ async function projectionCaughtUp(ids: string[]) {
     for (const id of ids) {
       const [l, p] = await Promise.all([ok(api("GET", `/api/v1/loans/${id}`, { token: T.analyst })), snapSvc.models.snapshot_loans.collection.findOne({ _id: id })]);
       const strip = (s: any) => s && { ...s, portfolio_id: null, investor_id: null };
-      if (!p || JSON.stringify(strip(p.state)) !== JSON.stringify(strip(l.position))) return false;
+      if (!p || JSON.stringify(strip(toProjected(p, id).state)) !== JSON.stringify(strip(l.position))) return false;
     }
     return true;
   }, 30_000);
@@ -307,9 +307,9 @@ describe("a random book, snapshotted", () => {
     expect(rows.loans.reduce((s: Decimal, r: any) => s.plus(r.state.principal_balance), new Decimal(0)).toFixed(2)).toBe(first.total_balance);
     expect((await books.call("snapshots.latest", { portfolio_id: book.p1 }) as any).business_date).toBe("2026-06-11"); // the tick test's
 
-    const earlier = await ok(api("POST", `/api/v1/portfolios/${book.p1}/snapshots`, { token: T.servicer, body: { business_date: "2026-03-10" } }), 201);
-    const trend = await ok(api("GET", `/api/v1/metrics/trend?level=portfolio&key=${book.p1}&metric=total_collected&from=2026-03-01&to=${D}`, { token: T.analyst }));
-    expect(trend.points).toEqual([{ date: "2026-03-10", value: earlier.total_collected }, { date: D, value: first.total_collected }]);
+    const next: any = await books.call("snapshots.get", { portfolio_id: book.p1, business_date: "2026-06-11" });
+    const trend = await ok(api("GET", `/api/v1/metrics/trend?level=portfolio&key=${book.p1}&metric=total_collected&from=2026-03-01&to=2026-06-11`, { token: T.analyst }));
+    expect(trend.points).toEqual([{ date: D, value: first.total_collected }, { date: "2026-06-11", value: next.total_collected }]);
     const prog = await ok(api("GET", `/api/v1/metrics/trend?level=program&key=${book.programs[0]}&metric=loan_count&to=${D}`, { token: T.analyst }));
     expect(prog.points).toEqual([{ date: D, value: 4 }]);
   });
@@ -345,5 +345,29 @@ describe("a random book, snapshotted", () => {
     const r: any = await books.call("snapshots.resync", {}, { timeout: 60_000 });
     expect(r.loans).toBe(book.all.length);
     expect(await read()).toEqual(fed);
+  });
+
+  it("a snapshot records the date of its positions; one for a date before them is refused unless it was taken", async () => {
+    const count = () => snapSvc.models.snapshots.collection.countDocuments({});
+    const taken: any = await books.call("snapshots.get", { portfolio_id: book.p1, business_date: D });
+    expect(taken.positions_as_of).toBe(D);
+    // a later close moves every position past D and 2026-06-11
+    await close("2026-06-12");
+    await projectionCaughtUp(book.all);
+    const before = await count();
+    // taken on its date: returned as it was
+    expect(await ok(api("POST", `/api/v1/portfolios/${book.p1}/snapshots`, { token: T.servicer, body: { business_date: D } }), 201)).toEqual(taken);
+    // never taken: the projection has no positions of that date, so it says so (422) and writes nothing
+    for (const date of ["2026-06-05", "2026-03-10"]) {
+      const refused = await api("POST", `/api/v1/portfolios/${book.p1}/snapshots`, { token: T.servicer, body: { business_date: date } });
+      expect(refused.status).toBe(422);
+      expect(refused.body.error.data).toMatchObject({ rule: "positions_after_date", business_date: date, positions_as_of: "2026-06-12" });
+      expect(refused.body.error.message).toContain(`after ${date}`);
+    }
+    await expect(books.call("snapshots.take", { portfolio_id: book.p2, business_date: "2026-06-05" })).rejects.toMatchObject({ code: 422 });
+    expect(await count()).toBe(before);
+    // today's is taken, with today's positions
+    const today = await ok(api("POST", `/api/v1/portfolios/${book.p1}/snapshots`, { token: T.servicer, body: {} }), 201);
+    expect(today).toMatchObject({ business_date: "2026-06-12", positions_as_of: "2026-06-12", loan_count: book.p1Loans.length });
   });
 });

@@ -117,12 +117,16 @@ beforeAll(async () => {
   await waitForRoutes(gw, ["POST /api/v1/tape-configs", "GET /api/v1/tapes/:run_id/download", "POST /api/v1/portfolios/:id/sell"]);
   api = apiClient(gatewayUrl(gw));
 
+  // The loans service walks the calendar of the book, so the loans' positions are dated before the
+  // snapshots the tapes ask for (the snapshots service refuses one for a date before its positions).
+  const loansSvc: any = core.getLocalService("loans");
   const { product_id } = await makeProduct(api);
-  loans = [
-    await openLoan(api, { product_id, principal: "10000.00", term_months: 12, annual_rate: "0.12", first_payment_date: "2026-02-01", borrower: { name: "A, \"quoted\"", region: "US-NY", credit_score: 701 } }, "2026-01-01"),
-    await openLoan(api, { product_id, principal: "25000.50", term_months: 24, annual_rate: "0.09", first_payment_date: "2026-03-15" }, "2026-02-15"),
-  ];
-  await pay(api, loans[0].id, "888.49", "2026-02-01");
+  loansSvc.settings.businessDate = "2026-01-01";
+  const first = await openLoan(api, { product_id, principal: "10000.00", term_months: 12, annual_rate: "0.12", first_payment_date: "2026-02-01", borrower: { name: "A, \"quoted\"", region: "US-NY", credit_score: 701 } }, "2026-01-01");
+  loansSvc.settings.businessDate = "2026-02-01";
+  await pay(api, first.id, "888.49", "2026-02-01");
+  loansSvc.settings.businessDate = "2026-02-15";
+  loans = [first, await openLoan(api, { product_id, principal: "25000.50", term_months: 24, annual_rate: "0.09", first_payment_date: "2026-03-15" }, "2026-02-15")];
   portfolio = await ok(api("POST", "/api/v1/portfolios", { token: T.servicer, body: { name: `Tape book ${Date.now()}`, public_name: "Pool T" } }), 201);
   for (const loan of loans) {
     await eventually(async () => (await api("POST", `/api/v1/portfolios/${portfolio.id}/loans`, { token: T.servicer, body: { loan_id: loan.id, effective_date: "2026-03-01" } })).status === 201, 20_000);
@@ -254,6 +258,12 @@ it("cumulative prepayments are the principal paid beyond the principal due: curt
   // Hand-computed. 30/360 at 12 %: a month's interest is exactly 1 % of the balance. 10,000.00
   // over 12 months from 2026-01-01: installment 10000 × 0.01 / (1 − 1.01^−12) = 888.4879 → 888.49;
   // February's is 10,000.00 × 1 % = 100.00 interest and 888.49 − 100.00 = 788.49 principal.
+  // Today is the tape's date: the payments below are dated up to 03-01 and the snapshot is of 03-31
+  // (the snapshots service refuses one for a date before its loans' positions).
+  const loansSvc: any = core.getLocalService("loans");
+  const before = loansSvc.settings.businessDate;
+  loansSvc.settings.businessDate = "2026-03-31";
+  try {
   const { product_id } = await makeProduct(api, { day_count_convention: "30_360" });
   const open = () => openLoan(api, { product_id, principal: "10000.00", term_months: 12, annual_rate: "0.12", first_payment_date: "2026-02-01" }, "2026-01-01");
   const [p, q, r] = [await open(), await open(), await open()];
@@ -324,7 +334,8 @@ it("cumulative prepayments are the principal paid beyond the principal due: curt
   const zeroBalance = (id: string) => regabRows.find((row) => row[0] === id)![regabHeader.indexOf("zeroBalanceCode")];
   expect([p, q, r].map((l) => zeroBalance(l.id))).toEqual(["", "", "1"]);
 
-  // tapes read a snapshot's loans a page at a time: pages of at most 1 KB hold a row each, in order
+  // tapes read a snapshot's loans a page at a time: pages of at most 1 KB hold a row each, in the
+  // order they are stored (the whole answer is sorted by loan id)
   const whole = await core.call<any, any>("snapshots.portfolioLoans", { portfolio_id: book.id, business_date: "2026-03-31" });
   const paged: any[] = [];
   for (let offset: number | null = 0; offset !== null; ) {
@@ -333,8 +344,12 @@ it("cumulative prepayments are the principal paid beyond the principal due: curt
     paged.push(...page.loans);
     offset = page.next_offset;
   }
-  expect(paged).toEqual(whole.loans);
+  const byId = (a: any, b: any) => (a.loan_id < b.loan_id ? -1 : 1);
+  expect([...paged].sort(byId)).toEqual(whole.loans);
   expect(paged).toHaveLength(3);
+  } finally {
+    loansSvc.settings.businessDate = before;
+  }
 });
 
 it("a tape that does not reconcile fails with both figures and sends nothing", async () => {

@@ -8,7 +8,10 @@ import {
   onTransactionBooked,
   onTransactionDeleted,
   onTransactionRebooked,
+  parseLoanMetric,
   snapshotMetrics,
+  SnapshotMetricsAccumulator,
+  toMoney,
   vintageOf,
   weightedAverageRate,
   type FirstDates,
@@ -65,6 +68,30 @@ describe("metrics", () => {
       "90_119": { count: 0, balance: "0.00" },
       "120_plus": { count: 1, balance: "0.00" },
     });
+  });
+  test("a group accumulated in parts and merged equals snapshotMetrics of the whole", () => {
+    const money = fc.integer({ min: 0, max: 5_000_000 }).map((c) => (c / 100).toFixed(2));
+    const loan = fc.record({
+      principal_balance: money,
+      interest_receivable: money,
+      annual_rate: fc.integer({ min: 0, max: 3000 }).map((r) => (r / 10000).toFixed(4)),
+      days_past_due: fc.integer({ min: 0, max: 200 }),
+      grace_period_days: fc.integer({ min: 0, max: 15 }),
+    });
+    const flow = fc.record({ date: fc.integer({ min: dayOfIso("2025-01-01"), max: dayOfIso("2026-12-31") }).map(isoOfDay), amount: money, kind: fc.constantFrom("disbursement" as const, "collection" as const) });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(loan, fc.nat(3)), { maxLength: 30 }), fc.array(fc.tuple(flow, fc.nat(3)), { maxLength: 40 }), (loans, flows) => {
+        const asOf = "2026-06-30";
+        const whole = snapshotMetrics({ as_of: asOf, loans: loans.map(([l]) => l), cash_flows: flows.map(([f]) => f) });
+        const parts = Array.from({ length: 4 }, () => new SnapshotMetricsAccumulator(asOf));
+        for (const [l, k] of loans) parts[k].addLoan(parseLoanMetric(l));
+        for (const [f, k] of flows) parts[k].addCashFlow(f.date, toMoney(f.amount, "amount"), f.kind);
+        for (const p of parts.slice(1)) parts[0].merge(p);
+        expect(parts[0].result()).toEqual(whole);
+      }),
+      { numRuns: 200 },
+    );
+    expect(() => new SnapshotMetricsAccumulator("2026-06-30").merge(new SnapshotMetricsAccumulator("2026-06-29"))).toThrow(/different dates/);
   });
   test("an empty portfolio has zero totals and null ratios", () => {
     expect(snapshotMetrics({ as_of: "2026-01-01", loans: [], cash_flows: [] })).toMatchObject({ loan_count: 0, total_balance: "0.00", weighted_avg_rate: null, moic: null, irr: null });

@@ -1,7 +1,10 @@
 /** The snapshots projection and group metrics as pure functions (DESIGN.md §4, §10). */
 import * as formulajs from "@formulajs/formulajs";
-import { applyLoanEvent, applyLoanState, applyMembership, canonicalLoan, emptyLoan, flowsThrough, loanFromExport, portfolioOn, type ProjectedLoan } from "../../../shared/snapshots/loan-projection";
-import { buyerView, dailyCashFlows, groupMetrics } from "../../../shared/snapshots/group-metrics";
+import { applyLoanEvent, applyLoanState, applyMembership, canonicalLoan, emptyLoan, flowsThrough, loanFromExport, portfolioOn, positionDate, positionsAsOf, type ProjectedLoan } from "../../../shared/snapshots/loan-projection";
+import { addLoan, buyerView, groupMetrics } from "../../../shared/snapshots/group-metrics";
+import { SnapshotMetricsAccumulator } from "../../../shared/finance";
+import { toProjected, toStored } from "../../../services/snapshots/projection-store";
+import { rowChunks, rowOf, storedRowJson } from "../../../services/snapshots/take";
 import type { LoanAttributes, LoanPosition, LoanTransaction } from "../../../shared/contracts/loans";
 
 const attrs = (rate = "0.1200"): LoanAttributes => ({
@@ -130,11 +133,28 @@ describe("group metrics", () => {
       loan("a", "900.00", "0.10", 0, "active", [["2026-01-01", "-1000.00"], ["2026-02-01", "150.00"], ["2026-09-01", "5.00"]]),
       loan("b", "500.00", "0.20", 0, "active", [["2026-01-01", "-500.00"], ["2026-02-01", "-20.00"], ["2026-02-01", "30.00"]]),
     ];
-    expect(dailyCashFlows(loans, "2026-06-30").map((f) => [f.date, String(f.amount), f.kind])).toEqual([
-      ["2026-01-01", "1500", "disbursement"],
-      ["2026-02-01", "20", "disbursement"],
-      ["2026-02-01", "180", "collection"],
-    ]);
+    const m = groupMetrics("2026-06-30", loans);
+    expect([m.total_disbursed, m.total_collected, m.moic]).toEqual(["1520.00", "180.00", "0.1184210526"]);
+  });
+
+  it("groups accumulated loan by loan, or merged from parts, equal the metrics of the whole", () => {
+    const loans = [
+      loan("a", "900.00", "0.10", 0, "active", [["2026-01-01", "-1000.00"], ["2026-02-01", "150.00"], ["2026-06-01", "999.00"]]),
+      loan("b", "500.00", "0.20", 35, "delinquent", [["2026-01-15", "-500.00"], ["2026-02-01", "40.00"]]),
+      loan("c", "100.00", "0.30", 5, "active", [["2026-01-20", "-100.00"], ["2026-03-01", "20.00"], ["2026-08-01", "500.00"]]),
+    ];
+    const whole = groupMetrics("2026-06-30", loans);
+    const one = new SnapshotMetricsAccumulator("2026-06-30");
+    for (const l of loans) addLoan(one, l);
+    expect(one.result()).toEqual(whole);
+    const left = new SnapshotMetricsAccumulator("2026-06-30");
+    const right = new SnapshotMetricsAccumulator("2026-06-30");
+    addLoan(left, loans[0]);
+    addLoan(right, loans[1]);
+    addLoan(right, loans[2]);
+    left.merge(right);
+    expect(left.result()).toEqual(whole);
+    expect(whole.irr).not.toBeNull();
   });
 
   it("the buyer's view: the price at the sale date, collections after it", () => {
@@ -146,5 +166,38 @@ describe("group metrics", () => {
     expect(Math.abs(Number(v.irr) - excel)).toBeLessThan(1e-7);
     // a loan not in the sale counts for nothing
     expect(buyerView({ investor_id: "i", sale_date: "2026-02-01", price: "800.00", loan_ids: [] }, loans, "2026-06-30").collected_since_sale).toBe("0.00");
+  });
+});
+
+describe("stored projection and snapshot rows", () => {
+  let p = applyLoanEvent(emptyLoan("L1"), "loan.disbursed", ev(2, { disbursement: tx("L1-1", "disbursement", "2026-01-01", "1000.00") }));
+  p = applyLoanEvent(p, "loan.transaction.booked", ev(3, { transaction: tx("L1-2", "payment", "2026-02-01", "100.00") }, pos({ as_of: "2026-02-01", closed_through: "2026-02-03" })));
+  p = applyMembership(p, "portfolio.loan.added", { event_id: "m", portfolio_id: "A", loan_id: "L1", effective_date: "2026-01-10", source: "static", occurred_at: "x", actor: null });
+
+  it("a stored loan reads back equal, from the new shape and from the older one", () => {
+    expect(toProjected({ _id: "L1", rev: 1, ...toStored(p) }, "L1")).toEqual(p);
+    expect(toProjected({ _id: "L1", rev: 1, version: p.version, attributes: p.attributes, state: p.state, flows: p.flows, spans: p.spans }, "L1")).toEqual(p);
+  });
+
+  it("a row built from the stored JSON is the row itself, and chunks hold every row once", () => {
+    const stored = { _id: "L1", rev: 1, ...toStored(p) };
+    for (const date of ["2026-01-15", "2026-03-01"]) {
+      expect(storedRowJson(stored, JSON.parse(stored.flows_json), date)).toBe(JSON.stringify(rowOf(p, date)));
+      // a document of the older shape gives the same row
+      expect(storedRowJson({ _id: "L1", version: p.version, attributes: p.attributes, state: p.state, flows: p.flows, spans: p.spans }, p.flows, date)).toBe(JSON.stringify(rowOf(p, date)));
+    }
+    const ids = Array.from({ length: 9001 }, (_, i) => `L${String(i).padStart(5, "0")}`);
+    const row = JSON.stringify(rowOf(p, "2026-03-01"));
+    const chunks = rowChunks(ids.map((loan_id) => ({ loan_id, json: row.replace('"L1"', JSON.stringify(loan_id)) })));
+    // ~1 KB rows: a chunk stops near a million characters, so 9,001 rows take several
+    expect(chunks.length).toBeGreaterThan(5);
+    for (const c of chunks) expect(c.length).toBeLessThan(1_000_000 + row.length + 20);
+    expect(chunks.flatMap((c) => JSON.parse(c).map((r: any) => r.loan_id))).toEqual(ids);
+  });
+
+  it("a loan's position date is its last transaction or close, whichever is later", () => {
+    expect(positionDate(p.state)).toBe("2026-02-03");
+    expect(positionDate(emptyLoan("x").state)).toBeNull();
+    expect(positionsAsOf([p, { state: pos({ as_of: "2026-02-05", closed_through: null }) }, emptyLoan("y")])).toBe("2026-02-05");
   });
 });
