@@ -22,12 +22,18 @@ export async function* snapshotPages(
   portfolio_id: string,
   business_date: string,
 ): AsyncGenerator<TapeLoan[]> {
-  let offset: number | null = 0;
-  while (offset !== null) {
-    const page: LoanPage = await call("snapshots.portfolioLoans", { portfolio_id, business_date, offset, max_bytes: PAGE_BYTES });
+  const fetchPage = (offset: number): Promise<LoanPage> => call("snapshots.portfolioLoans", { portfolio_id, business_date, offset, max_bytes: PAGE_BYTES });
+  let offset = 0;
+  let next: Promise<LoanPage> | null = fetchPage(offset);
+  while (next) {
+    const page: LoanPage = await next;
     if (page.next_offset !== null && page.next_offset <= offset) throw new Error(`snapshots.portfolioLoans did not advance past offset ${offset}`);
+    // The next page is read while this one is written: the snapshots service and the writer
+    // overlap instead of waiting on each other (two pages held at most).
+    next = page.next_offset === null ? null : fetchPage((offset = page.next_offset));
+    // A reader that stops early leaves that request behind: its failure is nobody's to handle.
+    next?.catch(() => undefined);
     yield page.loans;
-    offset = page.next_offset;
   }
 }
 
