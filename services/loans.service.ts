@@ -49,6 +49,7 @@ import { exportPositions } from "./loans/export";
 import { SchedulerEvents } from "../shared/contracts/scheduler";
 import { runDailyJob } from "../shared/scheduler/daily-job";
 import { PARTITIONS } from "../shared/loans/origination";
+import { RetentionSweeper } from "../shared/db/retention";
 
 const collections = {
   loans: loanSchema,
@@ -64,7 +65,7 @@ const collections = {
   loan_close_chunks: closeChunkSchema,
 };
 type Vars = MongoVars<typeof collections> &
-  DurableEventsVars & { store: LoanStore; close: CloseOfBusiness; closing: Map<string, Promise<unknown>>; lastClosed: string | null; sweeper?: NodeJS.Timeout };
+  DurableEventsVars & { store: LoanStore; close: CloseOfBusiness; closing: Map<string, Promise<unknown>>; lastClosed: string | null; sweeper?: NodeJS.Timeout; retention?: RetentionSweeper };
 type Self = ServiceThis<Vars, Methods>;
 type Meta = { user?: Principal; $statusCode?: number; idempotencyKey?: string };
 type Ctx<T = any> = Context<T, Meta>;
@@ -88,6 +89,11 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
   settings: {
     rest: "/loans",
     sweepIntervalMs: 60_000,
+    /**
+     * How long a payment's idempotency key is remembered (its record answers a retry with the
+     * first answer). Past it the same key books again: clients retry within minutes, not months.
+     */
+    idempotencyRetentionDays: Number(process.env.LOANS_IDEMPOTENCY_RETENTION_DAYS ?? 30),
     /** Close of business (DESIGN.md §8): work units leased by instances, chunk size, lease length. */
     close: { units: Number(process.env.LOANS_CLOSE_UNITS ?? 8), chunkSize: Number(process.env.LOANS_CLOSE_CHUNK ?? 500), leaseMs: Number(process.env.LOANS_CLOSE_LEASE_MS ?? 30_000) },
   },
@@ -671,6 +677,11 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
     });
     const last: any = await this.models.loan_close_runs.findOne({ status: "completed" }).sort({ _id: -1 }).lean();
     this.lastClosed = last?._id ?? null;
+    this.retention = new RetentionSweeper(
+      [{ name: "loan_idempotency", model: this.models.loan_idempotency, field: "created_at", iso: true, keepMs: this.settings.idempotencyRetentionDays * 24 * 3600_000 }],
+      this.logger,
+    );
+    this.retention.start();
     const finished = await this.store.sweep();
     if (finished) this.logger.warn(`finished ${finished} loan mutation(s) a stop left half done`);
     // Periodically: finish what a crash left half done, and learn of closes other instances completed.
@@ -686,8 +697,9 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
         .catch(() => undefined);
     }, this.settings.sweepIntervalMs);
   },
-  stopped(this: Self) {
+  async stopped(this: Self) {
     if (this.sweeper) clearInterval(this.sweeper);
+    await this.retention?.stop();
   },
 };
 
