@@ -14,7 +14,9 @@
  * - A loan that a payment changed under the chunk (version moved) is closed on its own, through
  *   the store's ordinary write path.
  */
+import { ObjectId } from "mongodb";
 import type { Model } from "mongoose";
+import { isDuplicateKey } from "../../shared/db/crud";
 import { LoanEvents, type LoanCloseBatchEvent, type LoanStatus } from "../../shared/contracts/loans";
 import { nextResetDate } from "../../shared/finance";
 import { closeLoan, type CloseOutcome } from "../../shared/loans/close-of-business";
@@ -138,48 +140,71 @@ export class CloseOfBusiness {
     }
   }
 
-  private async renew(date: string, unit: number): Promise<void> {
-    const res = await this.models.loan_close_units.updateOne({ _id: `${date}:${unit}`, owner: this.opts.nodeId }, { $set: { expires_at: new Date(Date.now() + this.opts.leaseMs) } });
-    if (res.matchedCount === 0) throw new Error(`lost the lease of close unit ${date}:${unit}`);
-  }
-
   async closeUnit(date: string, unit: number): Promise<void> {
     const unitId = `${date}:${unit}`;
-    let counts = zeroCounts();
-    const recorded: any[] = await this.models.loan_close_chunks.find({ business_date: date, unit }, { chunk: 1, announced: 1 }).lean();
-    if (recorded.length) {
-      // A previous holder died here: it may have written a chunk it never announced, or left the
-      // side writes (late fees, charge-offs, rate changes) of its last chunk undone. Both are
-      // finished before the unit goes on, so a unit is done only when its loans' ledgers are.
-      for (const c of recorded.filter((c) => !c.announced)) await this.announce((await this.models.loan_close_chunks.findById(c._id).lean()) as any);
-      const stuck: any[] = await this.models.loans.find({ partition: { $in: this.partitionsOf(unit) }, pending: { $ne: null } }, { _id: 1, pending: 1 }).lean();
-      await this.store.finishMany(stuck.map((d) => ({ loanId: String(d._id), pending: d.pending })), this.opts.publishMany);
-    }
     const unitDoc: any = await this.models.loan_close_units.findById(unitId).lean();
-    // Numbering goes on after the last chunk recorded, not the last one counted on the unit: a
-    // holder killed between a chunk's write and the unit's update leaves the chunk uncounted, and
-    // a new chunk under its number would reuse its event id — and its batch event be dropped.
-    let chunkNo = Math.max(unitDoc?.chunks ?? 0, ...recorded.map((c) => c.chunk));
-    const cursor = this.models.loans
-      .find({ partition: { $in: this.partitionsOf(unit) }, status: { $in: OPEN }, $or: [{ closed_through: null }, { closed_through: { $lt: date } }] })
-      .lean()
-      .cursor({ batchSize: this.opts.chunkSize });
+    let counts: CloseCounts = unitDoc?.counts ?? zeroCounts();
+    // A unit counts chunk n once its batch event and side writes are done. A previous holder that
+    // died after recording chunk n+1 may have written it without announcing it, or left its side
+    // writes (late fees, charge-offs, rate changes) undone: both are finished before the unit goes
+    // on, so a unit is done only when its loans' ledgers are. Every read here is by `_id`.
+    let chunkNo: number = unitDoc?.chunks ?? 0;
+    for (;;) {
+      const next: any = await this.models.loan_close_chunks.collection.findOne({ _id: `${unitId}:${chunkNo + 1}` as any });
+      if (!next) break;
+      chunkNo++;
+      await this.resumeChunk(next);
+      await this.models.loan_close_units.updateOne({ _id: unitId }, { $set: { chunks: chunkNo } });
+    }
+    // The unit's open loans not closed through D yet: one query for the unit (the cursor's
+    // result is read once; the embedded server scans the book once per unit, not per chunk).
+    const cursor = this.models.loans.collection
+      .find({ partition: { $in: this.partitionsOf(unit) }, status: { $in: OPEN }, $or: [{ closed_through: null }, { closed_through: { $lt: date } }] } as any)
+      .batchSize(this.opts.chunkSize);
     let batch: any[] = [];
     const flush = async () => {
       if (!batch.length) return;
       chunkNo++;
       counts = addCounts(counts, await this.closeChunk(date, unit, chunkNo, batch));
-      await this.models.loan_close_units.updateOne({ _id: unitId }, { $set: { chunks: chunkNo, counts } });
+      // Counting the chunk and renewing the lease in one write (the unit's `_id` and owner).
+      const res = await this.models.loan_close_units.updateOne({ _id: unitId, owner: this.opts.nodeId }, { $set: { chunks: chunkNo, counts, expires_at: new Date(Date.now() + this.opts.leaseMs) } });
+      if (res.matchedCount === 0) throw new Error(`lost the lease of close unit ${unitId}`);
       this.opts.onProgress?.({ business_date: date, unit, loans: counts.loans });
       batch = [];
-      await this.renew(date, unit);
     };
-    for await (const doc of cursor) {
-      batch.push(doc);
-      if (batch.length >= this.opts.chunkSize) await flush();
+    try {
+      for await (const doc of cursor) {
+        batch.push(doc);
+        if (batch.length >= this.opts.chunkSize) await flush();
+      }
+      await flush();
+    } finally {
+      await cursor.close();
     }
-    await flush();
     await this.models.loan_close_units.updateOne({ _id: unitId, owner: this.opts.nodeId }, { $set: { done: true, counts } });
+  }
+
+  /**
+   * A chunk recorded by a holder that died before counting it: announces the loans it did write
+   * (those whose `close_chunk` is this chunk; the event id is the chunk's, so announcing twice is
+   * one event) and finishes their side writes.
+   */
+  private async resumeChunk(chunk: { _id: string; business_date: string; unit: number; chunk: number; loans: LoanCloseBatchEvent["loans"] }): Promise<void> {
+    const ids = chunk.loans.map((l) => (ObjectId.isValid(l.loan_id) ? new ObjectId(l.loan_id) : l.loan_id));
+    const docs: any[] = await this.models.loans.collection.find({ _id: { $in: ids } } as any, { projection: { close_chunk: 1, pending: 1 } }).toArray();
+    const written = docs.filter((d) => d.close_chunk === chunk._id);
+    const writtenIds = new Set(written.map((d) => String(d._id)));
+    await this.announce({ ...chunk, loans: chunk.loans.filter((l) => writtenIds.has(l.loan_id)) });
+    await this.store.finishMany(written.filter((d) => d.pending).map((d) => ({ loanId: String(d._id), pending: d.pending })), this.opts.publishMany);
+  }
+
+  private async recordChunk(chunk: { _id: string; business_date: string; unit: number; chunk: number; loans: LoanCloseBatchEvent["loans"] }): Promise<void> {
+    try {
+      await this.models.loan_close_chunks.collection.insertOne(chunk as any);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      await this.models.loan_close_chunks.collection.replaceOne({ _id: chunk._id } as any, chunk);
+    }
   }
 
   /** One chunk: compute, record, one bulk write, one batch event, then the per-loan side writes. */
@@ -207,13 +232,15 @@ export class CloseOfBusiness {
     }
     const hasSideWrites = (p: (typeof prepared)[number]) => !!(p.plan.transactions?.length || p.plan.modifications?.length || p.plan.statements?.length || p.plan.events.length);
     const chunkLoans = prepared.map((p) => ({ loan_id: String(p.doc._id), version: p.version + 1, attributes: (p.plan.response as any).attributes, state: (p.plan.response as any).position }));
-    await this.models.loan_close_chunks.replaceOne({ _id: chunkId }, { _id: chunkId, business_date: date, unit, chunk, announced: false, loans: chunkLoans }, { upsert: true });
     if (prepared.length) {
-      const res = await this.models.loans.bulkWrite(
+      await this.recordChunk({ _id: chunkId, business_date: date, unit, chunk, loans: chunkLoans });
+      const now = new Date();
+      // The driver's own bulk write (no schema casting: the fields are the store's, as prepared).
+      const res = await this.models.loans.collection.bulkWrite(
         prepared.map((p) => ({
           updateOne: {
             filter: { _id: p.doc._id, version: p.version },
-            update: { $set: { ...p.set, close_chunk: chunkId, pending: hasSideWrites(p) ? p.pending : null, version: p.version + 1 } },
+            update: { $set: { ...p.set, close_chunk: chunkId, pending: hasSideWrites(p) ? p.pending : null, version: p.version + 1, updated_at: now } },
           },
         })) as any,
         { ordered: false },
@@ -234,8 +261,6 @@ export class CloseOfBusiness {
         counts.loans++;
         count(counts, p.outcome, p.doc.status);
       }
-    } else {
-      await this.models.loan_close_chunks.updateOne({ _id: chunkId }, { $set: { announced: true } });
     }
     for (const doc of alone) {
       try {
@@ -253,13 +278,12 @@ export class CloseOfBusiness {
     return counts;
   }
 
-  /** Publishes a chunk's batch event (dedupe by its id) and marks it announced. */
+  /** Publishes a chunk's batch event (dedupe by its id: announcing a chunk again is a no-op). */
   private async announce(chunk: { _id: string; business_date: string; unit: number; chunk: number; loans: LoanCloseBatchEvent["loans"] }): Promise<void> {
     if (chunk.loans.length) {
       const payload: LoanCloseBatchEvent = { event_id: `close:${chunk._id}`, business_date: chunk.business_date, partition: chunk.unit, chunk: chunk.chunk, occurred_at: new Date().toISOString(), loans: chunk.loans };
       await this.opts.publish(LoanEvents.closeBatch, payload.event_id, payload);
     }
-    await this.models.loan_close_chunks.updateOne({ _id: chunk._id }, { $set: { announced: true } });
   }
 
   /**
@@ -382,6 +406,11 @@ export function closePlan(loaded: LoadedLoan, date: string, indexRateOn: (index:
     // The driver reads the loan's attributes and position for the chunk's batch event from here.
     response: (after) => ({ attributes: after.attributes, position: after.position }),
   });
+  // A version the close made with nothing else to say (no fee, reset, status move) is announced by
+  // the batch event that carries it — the chunk's, or the one-loan batch below — not by a
+  // per-loan `loan.updated` as well: that was one outbox record, one publish and one second
+  // write of the loan (clearing `pending`) per loan per day.
+  plan.events = plan.events.filter((e) => e.subject !== LoanEvents.updated);
   if (withBatchEvent) {
     const version = d.version + 1;
     const id = `close:${date}:${loanId}:v${version}`;
