@@ -24,7 +24,7 @@
  *
  * Run: npm run bench -- close-of-business   (BENCH_COB_SIZES=10000,20000 for a quick look;
  * BENCH_COB_MIX as above; BENCH_COB_GUARDED=0 skips the version-guarded raw pass; BENCH_COB_OPS=1
- * counts the close's operations; LOANS_CLOSE_CHUNK, LOANS_CLOSE_UNITS as for the service)
+ * counts the close's operations; LOANS_CLOSE_CHUNK, LOANS_CLOSE_UNITS, LOANS_CLOSE_CONCURRENCY as for the service)
  */
 import { BSON, MongoClient, type Db } from "mongodb";
 import mongoose from "mongoose";
@@ -44,6 +44,7 @@ import { cpuSnapshot } from "../lib/cpu";
 const SIZES = (process.env.BENCH_COB_SIZES ?? "100000,200000").split(",").map(Number);
 const CHUNK = Number(process.env.LOANS_CLOSE_CHUNK ?? 500);
 const UNITS = Number(process.env.LOANS_CLOSE_UNITS ?? 8);
+const CONCURRENCY = Number(process.env.LOANS_CLOSE_CONCURRENCY ?? 2);
 type MixName = "realistic" | "heavy";
 const MIX_NAMES: MixName[] = process.env.BENCH_COB_MIX === "both" ? ["realistic", "heavy"] : [(process.env.BENCH_COB_MIX as MixName) || "realistic"];
 if (MIX_NAMES.some((m) => m !== "realistic" && m !== "heavy")) throw new Error(`BENCH_COB_MIX must be realistic, heavy or both`);
@@ -159,7 +160,7 @@ async function benchSize(baseUrl: string, size: number, mix: MixName) {
   const url = uniqueDbUrl(`${baseUrl}?connectTimeoutMS=600000&socketTimeoutMS=0&serverSelectionTimeoutMS=600000`, `cob_bench_${size}`);
   const broker = new ServiceBroker({ ...brokerOptions({ ...readConfig({}), logLevel: "warn" }, { mongoUrl: url }), nodeID: `bench-cob-${size}`, skipProcessEventRegistration: true });
   for (const name of ["programs", "rates", "loans"] as const) {
-    const settings = name === "loans" ? { close: { units: UNITS, chunkSize: CHUNK, leaseMs: 120_000 } } : {};
+    const settings = name === "loans" ? { close: { units: UNITS, chunkSize: CHUNK, leaseMs: 120_000, concurrency: CONCURRENCY } } : {};
     broker.createService({ mixins: [SERVICE_SCHEMAS[name]], settings } as any);
   }
   await broker.start();
@@ -179,7 +180,7 @@ async function benchSize(baseUrl: string, size: number, mix: MixName) {
     }
     await cloneTemplates(db, templates, size - templates.length, { ledger: false, batch: 1000, mix: mix === "realistic" ? spread(REALISTIC_COUNTS) : HEAVY });
     const buildS = (Date.now() - t) / 1000;
-    console.log(`  ${size.toLocaleString("en-US")} loans (${mix}) built in ${fmt(buildS)} s; closing ${BOOK_CLOSE_DATE}…`);
+    console.log(`  ${size.toLocaleString("en-US")} loans (${mix}) built in ${fmt(buildS)} s; closing ${BOOK_CLOSE_DATE} at ${new Date().toISOString()}…`);
     if (global.gc) global.gc();
     opCounts.clear();
     const rss = new RssPeak(java).start();
@@ -190,7 +191,7 @@ async function benchSize(baseUrl: string, size: number, mix: MixName) {
     const [nodeS, javaS] = [nodeCpu() - node0, procCpuSeconds(java) - java0];
     const peak = rss.stop();
     const loadAfterClose = os.loadavg()[0];
-    console.log(`  closed in ${fmt(closeS)} s (node CPU ${fmt(nodeS)} s, java CPU ${fmt(javaS)} s); raw driver pass…`);
+    console.log(`  closed in ${fmt(closeS)} s (node CPU ${fmt(nodeS)} s, java CPU ${fmt(javaS)} s); raw driver pass at ${new Date().toISOString()}…`);
     if (opCounts.size) {
       console.log(`  operations: ${[...opCounts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(", ")}`);
       const size = (d: unknown) => (d ? BSON.calculateObjectSize(d as any) : 0);
@@ -214,7 +215,7 @@ async function benchSize(baseUrl: string, size: number, mix: MixName) {
 async function main() {
   const server = await startJavaWireServer();
   console.log(
-    `close of business over ${SIZES.map((s) => s.toLocaleString("en-US")).join(" and ")} loans, mix ${MIX_NAMES.join(" and ")}; chunk ${CHUNK}, ${UNITS} units; ` +
+    `close of business over ${SIZES.map((s) => s.toLocaleString("en-US")).join(" and ")} loans, mix ${MIX_NAMES.join(" and ")}; chunk ${CHUNK}, ${UNITS} units, ${CONCURRENCY} at a time; ` +
       `${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}; java ${process.env.MONGO_WIRE_JAVA_OPTS ?? "(default heap)"}`,
   );
   const results: Awaited<ReturnType<typeof benchSize>>[] = [];

@@ -5,12 +5,18 @@
  * - Work is split into units (sets of the loans' partition numbers). An instance claims a unit for
  *   D with an expiring lease in `loan_close_units`; a dead instance's unit is taken over when its
  *   lease expires, and the taker resumes: every loan records `closed_through`, so what was closed
- *   is skipped — never accrued twice, never fined twice.
+ *   is skipped — never accrued twice, never fined twice. An instance closes `concurrency` units
+ *   at once.
  * - A unit streams its open loans with a cursor, in chunks: compute each loan's close, record the
  *   chunk's states in `loan_close_chunks`, write the chunk in ONE bulk write (each update guarded
  *   by its loan's version), publish ONE `loan.close.batch` event with the chunk's states, then the
- *   few per-loan side writes (late fees, charge-offs, rate changes, statements). Memory is one chunk.
- * - A crash after the bulk write leaves the chunk unannounced: the rerun announces it first.
+ *   few per-loan side writes (late fees, charge-offs, rate changes, statements) and count the chunk
+ *   on its unit. Memory is one chunk per unit in progress.
+ * - A crash after the bulk write leaves a chunk recorded but not counted: the rerun announces it
+ *   (again: the event id is the chunk's) and finishes its side writes first.
+ * - On the embedded wire server only `_id` or an exact unique key is a lookup: every read and
+ *   write here is one, except one query per unit for its open loans (a scan of the book per unit,
+ *   not per chunk) and the small units collection.
  * - A loan that a payment changed under the chunk (version moved) is closed on its own, through
  *   the store's ordinary write path.
  */
@@ -22,7 +28,7 @@ import { nextResetDate } from "../../shared/finance";
 import { closeLoan, type CloseOutcome } from "../../shared/loans/close-of-business";
 import { failpoint } from "../../shared/runtime/failpoints";
 import { change, type OpContext } from "./change";
-import type { LoadedLoan, LoanStore, MutationPlan, PublishMany } from "./loan-store";
+import type { LoadedLoan, LoanStore, MutationPlan, PublishMany, ScheduleDoc } from "./loan-store";
 import { ledgerDoc, transactionView } from "./loan-views";
 
 export interface CloseModels {
@@ -38,6 +44,8 @@ export interface CloseOptions {
   partitions: number;
   chunkSize: number;
   leaseMs: number;
+  /** Units this instance closes at once (default 1). */
+  concurrency?: number;
   nodeId: string;
   /** The index rate of `index` on `date`, or null before its first observation. */
   indexRateOn: (index: string, date: string) => Promise<string | null>;
@@ -61,6 +69,7 @@ export interface CloseCounts {
 
 const zeroCounts = (): CloseCounts => ({ loans: 0, rate_changes: 0, statements: 0, late_fees: 0, charged_off: 0, status_changes: 0, inline: 0, errors: 0 });
 const OPEN: LoanStatus[] = ["active", "delinquent"];
+const CHUNK_RETENTION_DAYS = 7;
 
 export function addCounts(a: CloseCounts, b: Partial<CloseCounts>): CloseCounts {
   const out = { ...a };
@@ -91,22 +100,40 @@ export class CloseOfBusiness {
     for (;;) {
       if (stopSignal?.()) throw new Error("stopping");
       let progressed = false;
-      for (const unit of this.unitOrder()) {
-        if (await this.claim(date, unit)) {
-          progressed = true;
-          await this.closeUnit(date, unit);
+      // `concurrency` units at a time: while one unit's chunk is computed here, another's writes
+      // are in the database (on two cores the close otherwise alternates between the two).
+      const order = this.unitOrder();
+      const worker = async () => {
+        for (let unit = order.shift(); unit !== undefined; unit = order.shift()) {
+          if (stopSignal?.()) return;
+          if (await this.claim(date, unit)) {
+            progressed = true;
+            await this.closeUnit(date, unit);
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, this.opts.concurrency ?? 1) }, worker));
       const units = await this.models.loan_close_units.find({ _id: { $in: this.unitIds(date) } }).lean();
       const done = units.filter((u: any) => u.done);
       if (done.length === this.opts.units) {
         const counts = done.reduce((c: CloseCounts, u: any) => addCounts(c, u.counts ?? {}), zeroCounts());
         await this.models.loan_close_runs.updateOne({ _id: date }, { $set: { status: "completed", completed_at: new Date(), counts } });
+        await this.purgeChunks(date);
         return counts;
       }
       // Units held by live instances: wait for them, or for their leases to expire.
       if (!progressed) await new Promise((r) => setTimeout(r, Math.min(500, this.opts.leaseMs / 4)));
     }
+  }
+
+  /**
+   * Chunk records are needed only to resume their own date's close: those of dates more than
+   * CHUNK_RETENTION_DAYS before D go (one delete per completed close; else they pile up, one per
+   * 500 loans per day).
+   */
+  private async purgeChunks(date: string): Promise<void> {
+    const before = new Date(Date.parse(`${date}T00:00:00Z`) - CHUNK_RETENTION_DAYS * 86_400_000).toISOString().slice(0, 10);
+    await this.models.loan_close_chunks.deleteMany({ business_date: { $lt: before } }).catch((err) => this.opts.logger.warn(`close of business ${date}: purging old chunk records failed: ${err?.message ?? err}`));
   }
 
   private unitIds(date: string): string[] {
@@ -214,6 +241,7 @@ export class CloseOfBusiness {
     const indexRates = await this.indexRatesFor(docs, date);
     const prepared: { doc: any; plan: MutationPlan; version: number; set: Record<string, unknown>; pending: any; outcome: CloseOutcome }[] = [];
     const alone: any[] = [];
+    const schedules: ScheduleDoc[] = [];
     await this.store.preloadSchedules(docs);
     for (const doc of docs) {
       if (doc.pending || doc.close_error) {
@@ -223,7 +251,7 @@ export class CloseOfBusiness {
       try {
         const loaded: LoadedLoan = { doc, state: await this.store.stateOf(doc) };
         const { plan, outcome } = closePlan(loaded, date, (i, d) => indexRates.get(`${i}:${d}`) ?? null);
-        const { version, set, pending } = await this.store.prepare(String(doc._id), loaded, plan);
+        const { version, set, pending } = await this.store.prepare(String(doc._id), loaded, plan, null, schedules);
         prepared.push({ doc, plan, version, set, pending, outcome });
       } catch (err) {
         counts.errors++;
@@ -234,6 +262,8 @@ export class CloseOfBusiness {
     const chunkLoans = prepared.map((p) => ({ loan_id: String(p.doc._id), version: p.version + 1, attributes: (p.plan.response as any).attributes, state: (p.plan.response as any).position }));
     if (prepared.length) {
       await this.recordChunk({ _id: chunkId, business_date: date, unit, chunk, loans: chunkLoans });
+      // Before the loans that point at them (as prepare() would have written them one by one).
+      await this.store.insertSchedules(schedules);
       const now = new Date();
       // The driver's own bulk write (no schema casting: the fields are the store's, as prepared).
       const res = await this.models.loans.collection.bulkWrite(

@@ -46,7 +46,7 @@ beforeAll(async () => {
   mongoClient = await MongoClient.connect(mongo.url);
   for (const k of ["A", "B", "C"] as const) dbs[k] = mongoClient.db(dbName(urls[k]));
   // The reference: programs, rates and loans in this process, on the in-process bus.
-  ref = await startNode({ nodeID: "cob-ref", services: ["programs", "rates", "loans"], mongoUrl: urls.A, settings: { loans: { close: { units: UNITS, chunkSize: CHUNK, leaseMs: LEASE_MS } } } });
+  ref = await startNode({ nodeID: "cob-ref", services: ["programs", "rates", "loans"], mongoUrl: urls.A, settings: { loans: { close: { units: UNITS, chunkSize: CHUNK, leaseMs: LEASE_MS, concurrency: 2 } } } });
   const templates = await bookTemplates((action, params) => ref.call(action, params));
   await cloneTemplates(dbs.A, templates, BOOK - templates.length);
   const open = await dbs.A.collection("loans").find({ status: { $in: ["active", "delinquent"] } }, { projection: { partition: 1 } }).toArray();
@@ -75,6 +75,9 @@ function startLoans(db: "B" | "C", nodeId: string, extra: Record<string, string>
     LOANS_CLOSE_UNITS: String(UNITS),
     LOANS_CLOSE_CHUNK: String(CHUNK),
     LOANS_CLOSE_LEASE_MS: String(LEASE_MS),
+    // One unit at a time, so "killed after its n-th chunk write" leaves exactly one unit behind;
+    // the reference A closes with the default (two at a time) and B and C must still equal it.
+    LOANS_CLOSE_CONCURRENCY: "1",
     ...extra,
   }, 240_000).then((p) => {
     children.push(p);
