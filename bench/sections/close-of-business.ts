@@ -29,6 +29,7 @@
 import { BSON, MongoClient, type Db } from "mongodb";
 import mongoose from "mongoose";
 import { ServiceBroker } from "moleculer";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import { DateTime } from "luxon";
@@ -77,6 +78,17 @@ function procRss(pid: number | undefined): number {
   if (!pid) return NaN;
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) * 1024 : NaN;
+}
+/** BENCH_COB_HEAP=1: the Java server's live heap after a full collection (jcmd), in MB. */
+function javaLiveHeapMb(pid: number | undefined): number | null {
+  if (!pid || !process.env.BENCH_COB_HEAP) return null;
+  try {
+    execFileSync("jcmd", [String(pid), "GC.run"], { stdio: "ignore" });
+    const m = /used (\d+)K/.exec(execFileSync("jcmd", [String(pid), "GC.heap_info"], { encoding: "utf8" }));
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
 }
 const nodeCpu = () => {
   const u = process.cpuUsage();
@@ -181,6 +193,7 @@ async function benchSize(baseUrl: string, size: number, mix: MixName) {
     await cloneTemplates(db, templates, size - templates.length, { ledger: false, batch: 1000, mix: mix === "realistic" ? spread(REALISTIC_COUNTS) : HEAVY });
     const buildS = (Date.now() - t) / 1000;
     console.log(`  ${size.toLocaleString("en-US")} loans (${mix}) built in ${fmt(buildS)} s; closing ${BOOK_CLOSE_DATE} at ${new Date().toISOString()}…`);
+    const heapBuilt = javaLiveHeapMb(java);
     if (global.gc) global.gc();
     opCounts.clear();
     const rss = new RssPeak(java).start();
@@ -191,6 +204,8 @@ async function benchSize(baseUrl: string, size: number, mix: MixName) {
     const [nodeS, javaS] = [nodeCpu() - node0, procCpuSeconds(java) - java0];
     const peak = rss.stop();
     const loadAfterClose = os.loadavg()[0];
+    const heapClosed = javaLiveHeapMb(java);
+    if (heapBuilt !== null) console.log(`  java live heap: ${heapBuilt} MB after the build, ${heapClosed} MB after the close`);
     console.log(`  closed in ${fmt(closeS)} s (node CPU ${fmt(nodeS)} s, java CPU ${fmt(javaS)} s); raw driver pass at ${new Date().toISOString()}…`);
     if (opCounts.size) {
       console.log(`  operations: ${[...opCounts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(", ")}`);
@@ -213,10 +228,15 @@ async function benchSize(baseUrl: string, size: number, mix: MixName) {
 }
 
 async function main() {
+  // mongo-java-server keeps every document as Java objects: ~34 KB of heap per loan of this book
+  // (the loan and its schedule), plus the close's batch events in the outbox. The JVM's default
+  // ceiling (a quarter of memory) is too small for 200,000 loans: unless told otherwise, the heap
+  // may grow to what the largest book needs.
+  process.env.MONGO_WIRE_JAVA_OPTS ??= `-Xmx${Math.max(4, Math.ceil((Math.max(...SIZES) * 50) / 1024 / 1024))}g`;
   const server = await startJavaWireServer();
   console.log(
     `close of business over ${SIZES.map((s) => s.toLocaleString("en-US")).join(" and ")} loans, mix ${MIX_NAMES.join(" and ")}; chunk ${CHUNK}, ${UNITS} units, ${CONCURRENCY} at a time; ` +
-      `${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}; java ${process.env.MONGO_WIRE_JAVA_OPTS ?? "(default heap)"}`,
+      `${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}; java ${process.env.MONGO_WIRE_JAVA_OPTS}`,
   );
   const results: Awaited<ReturnType<typeof benchSize>>[] = [];
   try {
@@ -232,8 +252,8 @@ async function main() {
         );
       }
       const mine = results.filter((r) => r.mix === mix);
-      if (mine.length >= 2) {
-        const [a, b] = [mine[0], mine[mine.length - 1]];
+      for (let i = 1; i < mine.length; i++) {
+        const [a, b] = [mine[i - 1], mine[i]];
         const ratio = b.closeS / a.closeS;
         console.log(`${mix} ${b.size}/${a.size}: close time ratio ${fmt(ratio, 2)} (target ≤ 2.2 for 2x); CPU ratio ${fmt((b.nodeS + b.javaS) / (a.nodeS + a.javaS), 2)}; raw ${fmt(b.rawS / a.rawS, 2)}, guarded raw ${fmt(b.guardedS / a.guardedS, 2)}; peak RSS node ${mb(a.peak.node)} → ${mb(b.peak.node)} MB, java ${mb(a.peak.java)} → ${mb(b.peak.java)} MB`);
         const perLoan = b.closeS / b.counts.loans;

@@ -29,7 +29,7 @@ import { closeLoan, type CloseOutcome } from "../../shared/loans/close-of-busine
 import { failpoint } from "../../shared/runtime/failpoints";
 import { change, type OpContext } from "./change";
 import type { LoadedLoan, LoanStore, MutationPlan, PublishMany, ScheduleDoc } from "./loan-store";
-import { ledgerDoc, transactionView } from "./loan-views";
+import { attributesOf, ledgerDoc, transactionView } from "./loan-views";
 
 export interface CloseModels {
   loans: Model<any>;
@@ -70,6 +70,16 @@ export interface CloseCounts {
 const zeroCounts = (): CloseCounts => ({ loans: 0, rate_changes: 0, statements: 0, late_fees: 0, charged_off: 0, status_changes: 0, inline: 0, errors: 0 });
 const OPEN: LoanStatus[] = ["active", "delinquent"];
 const CHUNK_RETENTION_DAYS = 7;
+/** What a resumed chunk reads back from its loans (attributesOf's fields, the position, the marks). */
+const RESUME_FIELDS = { close_chunk: 1, pending: 1, version: 1, position: 1, state: 1, annual_rate: 1, config: 1, request: 1, borrower: 1, external_id: 1, product_id: 1, program_id: 1, program_type: 1, disbursement_date: 1, origination_date: 1, maturity_date: 1 };
+
+interface ChunkRecord {
+  _id: string;
+  business_date: string;
+  unit: number;
+  chunk: number;
+  loans: { loan_id: string; version: number }[];
+}
 
 export function addCounts(a: CloseCounts, b: Partial<CloseCounts>): CloseCounts {
   const out = { ...a };
@@ -214,18 +224,24 @@ export class CloseOfBusiness {
   /**
    * A chunk recorded by a holder that died before counting it: announces the loans it did write
    * (those whose `close_chunk` is this chunk; the event id is the chunk's, so announcing twice is
-   * one event) and finishes their side writes.
+   * one event) and finishes their side writes. The record names the loans only: each one's
+   * attributes and position are read back from the loan, which holds what the chunk wrote (or,
+   * had a payment come since, a newer version, which consumers take as newer).
    */
-  private async resumeChunk(chunk: { _id: string; business_date: string; unit: number; chunk: number; loans: LoanCloseBatchEvent["loans"] }): Promise<void> {
+  private async resumeChunk(chunk: ChunkRecord): Promise<void> {
     const ids = chunk.loans.map((l) => (ObjectId.isValid(l.loan_id) ? new ObjectId(l.loan_id) : l.loan_id));
-    const docs: any[] = await this.models.loans.collection.find({ _id: { $in: ids } } as any, { projection: { close_chunk: 1, pending: 1 } }).toArray();
-    const written = docs.filter((d) => d.close_chunk === chunk._id);
-    const writtenIds = new Set(written.map((d) => String(d._id)));
-    await this.announce({ ...chunk, loans: chunk.loans.filter((l) => writtenIds.has(l.loan_id)) });
-    await this.store.finishMany(written.filter((d) => d.pending).map((d) => ({ loanId: String(d._id), pending: d.pending })), this.opts.publishMany);
+    const docs: any[] = await this.models.loans.collection.find({ _id: { $in: ids } } as any, { projection: RESUME_FIELDS }).toArray();
+    const written = new Map(docs.filter((d) => d.close_chunk === chunk._id).map((d) => [String(d._id), d]));
+    const loans = chunk.loans.filter((l) => written.has(l.loan_id)).map((l) => {
+      const d = written.get(l.loan_id);
+      return { loan_id: l.loan_id, version: d.version, attributes: attributesOf(d), state: d.position };
+    });
+    await this.announce({ ...chunk, loans });
+    await this.store.finishMany([...written.values()].filter((d) => d.pending).map((d) => ({ loanId: String(d._id), pending: d.pending })), this.opts.publishMany);
   }
 
-  private async recordChunk(chunk: { _id: string; business_date: string; unit: number; chunk: number; loans: LoanCloseBatchEvent["loans"] }): Promise<void> {
+  /** The chunk's loans before its write (ids and new versions: a few bytes a loan, not its state). */
+  private async recordChunk(chunk: ChunkRecord): Promise<void> {
     try {
       await this.models.loan_close_chunks.collection.insertOne(chunk as any);
     } catch (err) {
@@ -261,7 +277,7 @@ export class CloseOfBusiness {
     const hasSideWrites = (p: (typeof prepared)[number]) => !!(p.plan.transactions?.length || p.plan.modifications?.length || p.plan.statements?.length || p.plan.events.length);
     const chunkLoans = prepared.map((p) => ({ loan_id: String(p.doc._id), version: p.version + 1, attributes: (p.plan.response as any).attributes, state: (p.plan.response as any).position }));
     if (prepared.length) {
-      await this.recordChunk({ _id: chunkId, business_date: date, unit, chunk, loans: chunkLoans });
+      await this.recordChunk({ _id: chunkId, business_date: date, unit, chunk, loans: chunkLoans.map((l) => ({ loan_id: l.loan_id, version: l.version })) });
       // Before the loans that point at them (as prepare() would have written them one by one).
       await this.store.insertSchedules(schedules);
       const now = new Date();
