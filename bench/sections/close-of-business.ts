@@ -32,6 +32,8 @@ import { ServiceBroker } from "moleculer";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
+import v8 from "node:v8";
+import { runInNewContext } from "node:vm";
 import { DateTime } from "luxon";
 import { brokerOptions } from "../../moleculer.config";
 import { readConfig } from "../../shared/config";
@@ -89,6 +91,13 @@ function javaLiveHeapMb(pid: number | undefined): number | null {
   } catch {
     return null;
   }
+}
+/** A full collection of this process's heap (the flag set at run time), then its heap in use. */
+v8.setFlagsFromString("--expose-gc");
+const collect: () => void = runInNewContext("gc");
+function liveHeap(): number {
+  collect();
+  return process.memoryUsage().heapUsed;
 }
 const nodeCpu = () => {
   const u = process.cpuUsage();
@@ -194,8 +203,9 @@ async function benchSize(baseUrl: string, size: number, mix: MixName) {
     const buildS = (Date.now() - t) / 1000;
     console.log(`  ${size.toLocaleString("en-US")} loans (${mix}) built in ${fmt(buildS)} s; closing ${BOOK_CLOSE_DATE} at ${new Date().toISOString()}…`);
     const heapBuilt = javaLiveHeapMb(java);
-    if (global.gc) global.gc();
+    const heapBefore = liveHeap();
     opCounts.clear();
+    const rssAtStart = process.memoryUsage.rss();
     const rss = new RssPeak(java).start();
     const [node0, java0] = [nodeCpu(), procCpuSeconds(java)];
     t = Date.now();
@@ -205,6 +215,12 @@ async function benchSize(baseUrl: string, size: number, mix: MixName) {
     const peak = rss.stop();
     const loadAfterClose = os.loadavg()[0];
     const heapClosed = javaLiveHeapMb(java);
+    const heapAfter = liveHeap();
+    console.log(`  node live heap (after a full collection): ${mb(heapBefore)} MB before the close (the book was built in this process), ${mb(heapAfter)} MB after; RSS at the start of the close ${mb(rssAtStart)} MB`);
+    // Without a TRANSPORTER the durable bus is the in-process stand-in for JetStream: it keeps the
+    // published events (the stream) in this process — here, the close's batch events.
+    const retained: { data: string }[] | undefined = (broker.getLocalService("loans") as any)?.durable?.bus?.retained;
+    if (retained) console.log(`  in-process bus (the JetStream stand-in) retains ${retained.length} events, ${mb(retained.reduce((s, r) => s + r.data.length, 0))} MB of JSON`);
     if (heapBuilt !== null) console.log(`  java live heap: ${heapBuilt} MB after the build, ${heapClosed} MB after the close`);
     console.log(`  closed in ${fmt(closeS)} s (node CPU ${fmt(nodeS)} s, java CPU ${fmt(javaS)} s); raw driver pass at ${new Date().toISOString()}…`);
     if (opCounts.size) {
