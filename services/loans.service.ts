@@ -94,8 +94,13 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
      * first answer). Past it the same key books again: clients retry within minutes, not months.
      */
     idempotencyRetentionDays: Number(process.env.LOANS_IDEMPOTENCY_RETENTION_DAYS ?? 30),
-    /** Close of business (DESIGN.md §8): work units leased by instances, chunk size, lease length. */
-    close: { units: Number(process.env.LOANS_CLOSE_UNITS ?? 8), chunkSize: Number(process.env.LOANS_CLOSE_CHUNK ?? 500), leaseMs: Number(process.env.LOANS_CLOSE_LEASE_MS ?? 30_000) },
+    /** Close of business (DESIGN.md §8): work units leased by instances, chunk size, lease length, units one instance closes at once. */
+    close: {
+      units: Number(process.env.LOANS_CLOSE_UNITS ?? 8),
+      chunkSize: Number(process.env.LOANS_CLOSE_CHUNK ?? 500),
+      leaseMs: Number(process.env.LOANS_CLOSE_LEASE_MS ?? 30_000),
+      concurrency: Number(process.env.LOANS_CLOSE_CONCURRENCY ?? 2),
+    },
   },
 
   actions: {

@@ -5,23 +5,31 @@
  * - Work is split into units (sets of the loans' partition numbers). An instance claims a unit for
  *   D with an expiring lease in `loan_close_units`; a dead instance's unit is taken over when its
  *   lease expires, and the taker resumes: every loan records `closed_through`, so what was closed
- *   is skipped — never accrued twice, never fined twice.
+ *   is skipped — never accrued twice, never fined twice. An instance closes `concurrency` units
+ *   at once.
  * - A unit streams its open loans with a cursor, in chunks: compute each loan's close, record the
  *   chunk's states in `loan_close_chunks`, write the chunk in ONE bulk write (each update guarded
  *   by its loan's version), publish ONE `loan.close.batch` event with the chunk's states, then the
- *   few per-loan side writes (late fees, charge-offs, rate changes, statements). Memory is one chunk.
- * - A crash after the bulk write leaves the chunk unannounced: the rerun announces it first.
+ *   few per-loan side writes (late fees, charge-offs, rate changes, statements) and count the chunk
+ *   on its unit. Memory is one chunk per unit in progress.
+ * - A crash after the bulk write leaves a chunk recorded but not counted: the rerun announces it
+ *   (again: the event id is the chunk's) and finishes its side writes first.
+ * - On the embedded wire server only `_id` or an exact unique key is a lookup: every read and
+ *   write here is one, except one query per unit for its open loans (a scan of the book per unit,
+ *   not per chunk) and the small units collection.
  * - A loan that a payment changed under the chunk (version moved) is closed on its own, through
  *   the store's ordinary write path.
  */
+import { ObjectId } from "mongodb";
 import type { Model } from "mongoose";
+import { isDuplicateKey } from "../../shared/db/crud";
 import { LoanEvents, type LoanCloseBatchEvent, type LoanStatus } from "../../shared/contracts/loans";
 import { nextResetDate } from "../../shared/finance";
 import { closeLoan, type CloseOutcome } from "../../shared/loans/close-of-business";
 import { failpoint } from "../../shared/runtime/failpoints";
 import { change, type OpContext } from "./change";
-import type { LoadedLoan, LoanStore, MutationPlan, PublishMany } from "./loan-store";
-import { ledgerDoc, transactionView } from "./loan-views";
+import type { LoadedLoan, LoanStore, MutationPlan, PublishMany, ScheduleDoc } from "./loan-store";
+import { attributesOf, ledgerDoc, transactionView } from "./loan-views";
 
 export interface CloseModels {
   loans: Model<any>;
@@ -36,6 +44,8 @@ export interface CloseOptions {
   partitions: number;
   chunkSize: number;
   leaseMs: number;
+  /** Units this instance closes at once (default 1). */
+  concurrency?: number;
   nodeId: string;
   /** The index rate of `index` on `date`, or null before its first observation. */
   indexRateOn: (index: string, date: string) => Promise<string | null>;
@@ -59,6 +69,17 @@ export interface CloseCounts {
 
 const zeroCounts = (): CloseCounts => ({ loans: 0, rate_changes: 0, statements: 0, late_fees: 0, charged_off: 0, status_changes: 0, inline: 0, errors: 0 });
 const OPEN: LoanStatus[] = ["active", "delinquent"];
+const CHUNK_RETENTION_DAYS = 7;
+/** What a resumed chunk reads back from its loans (attributesOf's fields, the position, the marks). */
+const RESUME_FIELDS = { close_chunk: 1, pending: 1, version: 1, position: 1, state: 1, annual_rate: 1, config: 1, request: 1, borrower: 1, external_id: 1, product_id: 1, program_id: 1, program_type: 1, disbursement_date: 1, origination_date: 1, maturity_date: 1 };
+
+interface ChunkRecord {
+  _id: string;
+  business_date: string;
+  unit: number;
+  chunk: number;
+  loans: { loan_id: string; version: number }[];
+}
 
 export function addCounts(a: CloseCounts, b: Partial<CloseCounts>): CloseCounts {
   const out = { ...a };
@@ -89,22 +110,40 @@ export class CloseOfBusiness {
     for (;;) {
       if (stopSignal?.()) throw new Error("stopping");
       let progressed = false;
-      for (const unit of this.unitOrder()) {
-        if (await this.claim(date, unit)) {
-          progressed = true;
-          await this.closeUnit(date, unit);
+      // `concurrency` units at a time: while one unit's chunk is computed here, another's writes
+      // are in the database (on two cores the close otherwise alternates between the two).
+      const order = this.unitOrder();
+      const worker = async () => {
+        for (let unit = order.shift(); unit !== undefined; unit = order.shift()) {
+          if (stopSignal?.()) return;
+          if (await this.claim(date, unit)) {
+            progressed = true;
+            await this.closeUnit(date, unit);
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, this.opts.concurrency ?? 1) }, worker));
       const units = await this.models.loan_close_units.find({ _id: { $in: this.unitIds(date) } }).lean();
       const done = units.filter((u: any) => u.done);
       if (done.length === this.opts.units) {
         const counts = done.reduce((c: CloseCounts, u: any) => addCounts(c, u.counts ?? {}), zeroCounts());
         await this.models.loan_close_runs.updateOne({ _id: date }, { $set: { status: "completed", completed_at: new Date(), counts } });
+        await this.purgeChunks(date);
         return counts;
       }
       // Units held by live instances: wait for them, or for their leases to expire.
       if (!progressed) await new Promise((r) => setTimeout(r, Math.min(500, this.opts.leaseMs / 4)));
     }
+  }
+
+  /**
+   * Chunk records are needed only to resume their own date's close: those of dates more than
+   * CHUNK_RETENTION_DAYS before D go (one delete per completed close; else they pile up, one per
+   * 500 loans per day).
+   */
+  private async purgeChunks(date: string): Promise<void> {
+    const before = new Date(Date.parse(`${date}T00:00:00Z`) - CHUNK_RETENTION_DAYS * 86_400_000).toISOString().slice(0, 10);
+    await this.models.loan_close_chunks.deleteMany({ business_date: { $lt: before } }).catch((err) => this.opts.logger.warn(`close of business ${date}: purging old chunk records failed: ${err?.message ?? err}`));
   }
 
   private unitIds(date: string): string[] {
@@ -138,48 +177,77 @@ export class CloseOfBusiness {
     }
   }
 
-  private async renew(date: string, unit: number): Promise<void> {
-    const res = await this.models.loan_close_units.updateOne({ _id: `${date}:${unit}`, owner: this.opts.nodeId }, { $set: { expires_at: new Date(Date.now() + this.opts.leaseMs) } });
-    if (res.matchedCount === 0) throw new Error(`lost the lease of close unit ${date}:${unit}`);
-  }
-
   async closeUnit(date: string, unit: number): Promise<void> {
     const unitId = `${date}:${unit}`;
-    let counts = zeroCounts();
-    const recorded: any[] = await this.models.loan_close_chunks.find({ business_date: date, unit }, { chunk: 1, announced: 1 }).lean();
-    if (recorded.length) {
-      // A previous holder died here: it may have written a chunk it never announced, or left the
-      // side writes (late fees, charge-offs, rate changes) of its last chunk undone. Both are
-      // finished before the unit goes on, so a unit is done only when its loans' ledgers are.
-      for (const c of recorded.filter((c) => !c.announced)) await this.announce((await this.models.loan_close_chunks.findById(c._id).lean()) as any);
-      const stuck: any[] = await this.models.loans.find({ partition: { $in: this.partitionsOf(unit) }, pending: { $ne: null } }, { _id: 1, pending: 1 }).lean();
-      await this.store.finishMany(stuck.map((d) => ({ loanId: String(d._id), pending: d.pending })), this.opts.publishMany);
-    }
     const unitDoc: any = await this.models.loan_close_units.findById(unitId).lean();
-    // Numbering goes on after the last chunk recorded, not the last one counted on the unit: a
-    // holder killed between a chunk's write and the unit's update leaves the chunk uncounted, and
-    // a new chunk under its number would reuse its event id — and its batch event be dropped.
-    let chunkNo = Math.max(unitDoc?.chunks ?? 0, ...recorded.map((c) => c.chunk));
-    const cursor = this.models.loans
-      .find({ partition: { $in: this.partitionsOf(unit) }, status: { $in: OPEN }, $or: [{ closed_through: null }, { closed_through: { $lt: date } }] })
-      .lean()
-      .cursor({ batchSize: this.opts.chunkSize });
+    let counts: CloseCounts = unitDoc?.counts ?? zeroCounts();
+    // A unit counts chunk n once its batch event and side writes are done. A previous holder that
+    // died after recording chunk n+1 may have written it without announcing it, or left its side
+    // writes (late fees, charge-offs, rate changes) undone: both are finished before the unit goes
+    // on, so a unit is done only when its loans' ledgers are. Every read here is by `_id`.
+    let chunkNo: number = unitDoc?.chunks ?? 0;
+    for (;;) {
+      const next: any = await this.models.loan_close_chunks.collection.findOne({ _id: `${unitId}:${chunkNo + 1}` as any });
+      if (!next) break;
+      chunkNo++;
+      await this.resumeChunk(next);
+      await this.models.loan_close_units.updateOne({ _id: unitId }, { $set: { chunks: chunkNo } });
+    }
+    // The unit's open loans not closed through D yet: one query for the unit (the cursor's
+    // result is read once; the embedded server scans the book once per unit, not per chunk).
+    const cursor = this.models.loans.collection
+      .find({ partition: { $in: this.partitionsOf(unit) }, status: { $in: OPEN }, $or: [{ closed_through: null }, { closed_through: { $lt: date } }] } as any)
+      .batchSize(this.opts.chunkSize);
     let batch: any[] = [];
     const flush = async () => {
       if (!batch.length) return;
       chunkNo++;
       counts = addCounts(counts, await this.closeChunk(date, unit, chunkNo, batch));
-      await this.models.loan_close_units.updateOne({ _id: unitId }, { $set: { chunks: chunkNo, counts } });
+      // Counting the chunk and renewing the lease in one write (the unit's `_id` and owner).
+      const res = await this.models.loan_close_units.updateOne({ _id: unitId, owner: this.opts.nodeId }, { $set: { chunks: chunkNo, counts, expires_at: new Date(Date.now() + this.opts.leaseMs) } });
+      if (res.matchedCount === 0) throw new Error(`lost the lease of close unit ${unitId}`);
       this.opts.onProgress?.({ business_date: date, unit, loans: counts.loans });
       batch = [];
-      await this.renew(date, unit);
     };
-    for await (const doc of cursor) {
-      batch.push(doc);
-      if (batch.length >= this.opts.chunkSize) await flush();
+    try {
+      for await (const doc of cursor) {
+        batch.push(doc);
+        if (batch.length >= this.opts.chunkSize) await flush();
+      }
+      await flush();
+    } finally {
+      await cursor.close();
     }
-    await flush();
     await this.models.loan_close_units.updateOne({ _id: unitId, owner: this.opts.nodeId }, { $set: { done: true, counts } });
+  }
+
+  /**
+   * A chunk recorded by a holder that died before counting it: announces the loans it did write
+   * (those whose `close_chunk` is this chunk; the event id is the chunk's, so announcing twice is
+   * one event) and finishes their side writes. The record names the loans only: each one's
+   * attributes and position are read back from the loan, which holds what the chunk wrote (or,
+   * had a payment come since, a newer version, which consumers take as newer).
+   */
+  private async resumeChunk(chunk: ChunkRecord): Promise<void> {
+    const ids = chunk.loans.map((l) => (ObjectId.isValid(l.loan_id) ? new ObjectId(l.loan_id) : l.loan_id));
+    const docs: any[] = await this.models.loans.collection.find({ _id: { $in: ids } } as any, { projection: RESUME_FIELDS }).toArray();
+    const written = new Map(docs.filter((d) => d.close_chunk === chunk._id).map((d) => [String(d._id), d]));
+    const loans = chunk.loans.filter((l) => written.has(l.loan_id)).map((l) => {
+      const d = written.get(l.loan_id);
+      return { loan_id: l.loan_id, version: d.version, attributes: attributesOf(d), state: d.position };
+    });
+    await this.announce({ ...chunk, loans });
+    await this.store.finishMany([...written.values()].filter((d) => d.pending).map((d) => ({ loanId: String(d._id), pending: d.pending })), this.opts.publishMany);
+  }
+
+  /** The chunk's loans before its write (ids and new versions: a few bytes a loan, not its state). */
+  private async recordChunk(chunk: ChunkRecord): Promise<void> {
+    try {
+      await this.models.loan_close_chunks.collection.insertOne(chunk as any);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      await this.models.loan_close_chunks.collection.replaceOne({ _id: chunk._id } as any, chunk);
+    }
   }
 
   /** One chunk: compute, record, one bulk write, one batch event, then the per-loan side writes. */
@@ -189,6 +257,7 @@ export class CloseOfBusiness {
     const indexRates = await this.indexRatesFor(docs, date);
     const prepared: { doc: any; plan: MutationPlan; version: number; set: Record<string, unknown>; pending: any; outcome: CloseOutcome }[] = [];
     const alone: any[] = [];
+    const schedules: ScheduleDoc[] = [];
     await this.store.preloadSchedules(docs);
     for (const doc of docs) {
       if (doc.pending || doc.close_error) {
@@ -198,7 +267,7 @@ export class CloseOfBusiness {
       try {
         const loaded: LoadedLoan = { doc, state: await this.store.stateOf(doc) };
         const { plan, outcome } = closePlan(loaded, date, (i, d) => indexRates.get(`${i}:${d}`) ?? null);
-        const { version, set, pending } = await this.store.prepare(String(doc._id), loaded, plan);
+        const { version, set, pending } = await this.store.prepare(String(doc._id), loaded, plan, null, schedules);
         prepared.push({ doc, plan, version, set, pending, outcome });
       } catch (err) {
         counts.errors++;
@@ -207,13 +276,17 @@ export class CloseOfBusiness {
     }
     const hasSideWrites = (p: (typeof prepared)[number]) => !!(p.plan.transactions?.length || p.plan.modifications?.length || p.plan.statements?.length || p.plan.events.length);
     const chunkLoans = prepared.map((p) => ({ loan_id: String(p.doc._id), version: p.version + 1, attributes: (p.plan.response as any).attributes, state: (p.plan.response as any).position }));
-    await this.models.loan_close_chunks.replaceOne({ _id: chunkId }, { _id: chunkId, business_date: date, unit, chunk, announced: false, loans: chunkLoans }, { upsert: true });
     if (prepared.length) {
-      const res = await this.models.loans.bulkWrite(
+      await this.recordChunk({ _id: chunkId, business_date: date, unit, chunk, loans: chunkLoans.map((l) => ({ loan_id: l.loan_id, version: l.version })) });
+      // Before the loans that point at them (as prepare() would have written them one by one).
+      await this.store.insertSchedules(schedules);
+      const now = new Date();
+      // The driver's own bulk write (no schema casting: the fields are the store's, as prepared).
+      const res = await this.models.loans.collection.bulkWrite(
         prepared.map((p) => ({
           updateOne: {
             filter: { _id: p.doc._id, version: p.version },
-            update: { $set: { ...p.set, close_chunk: chunkId, pending: hasSideWrites(p) ? p.pending : null, version: p.version + 1 } },
+            update: { $set: { ...p.set, close_chunk: chunkId, pending: hasSideWrites(p) ? p.pending : null, version: p.version + 1, updated_at: now } },
           },
         })) as any,
         { ordered: false },
@@ -234,8 +307,6 @@ export class CloseOfBusiness {
         counts.loans++;
         count(counts, p.outcome, p.doc.status);
       }
-    } else {
-      await this.models.loan_close_chunks.updateOne({ _id: chunkId }, { $set: { announced: true } });
     }
     for (const doc of alone) {
       try {
@@ -253,13 +324,12 @@ export class CloseOfBusiness {
     return counts;
   }
 
-  /** Publishes a chunk's batch event (dedupe by its id) and marks it announced. */
+  /** Publishes a chunk's batch event (dedupe by its id: announcing a chunk again is a no-op). */
   private async announce(chunk: { _id: string; business_date: string; unit: number; chunk: number; loans: LoanCloseBatchEvent["loans"] }): Promise<void> {
     if (chunk.loans.length) {
       const payload: LoanCloseBatchEvent = { event_id: `close:${chunk._id}`, business_date: chunk.business_date, partition: chunk.unit, chunk: chunk.chunk, occurred_at: new Date().toISOString(), loans: chunk.loans };
       await this.opts.publish(LoanEvents.closeBatch, payload.event_id, payload);
     }
-    await this.models.loan_close_chunks.updateOne({ _id: chunk._id }, { $set: { announced: true } });
   }
 
   /**
@@ -382,6 +452,11 @@ export function closePlan(loaded: LoadedLoan, date: string, indexRateOn: (index:
     // The driver reads the loan's attributes and position for the chunk's batch event from here.
     response: (after) => ({ attributes: after.attributes, position: after.position }),
   });
+  // A version the close made with nothing else to say (no fee, reset, status move) is announced by
+  // the batch event that carries it — the chunk's, or the one-loan batch below — not by a
+  // per-loan `loan.updated` as well: that was one outbox record, one publish and one second
+  // write of the loan (clearing `pending`) per loan per day.
+  plan.events = plan.events.filter((e) => e.subject !== LoanEvents.updated);
   if (withBatchEvent) {
     const version = d.version + 1;
     const id = `close:${date}:${loanId}:v${version}`;

@@ -88,6 +88,13 @@ type Publish = (subject: string, id: string, payload: unknown) => Promise<void>;
 /** Many events in one outbox write, in order (each loan's events stay in its order). */
 export type PublishMany = (events: { subject: string; id: string; payload: unknown }[]) => Promise<void>;
 
+export interface ScheduleDoc {
+  _id: string;
+  loan_id: string;
+  installments: Installment[];
+  opening_state: unknown;
+}
+
 /** Immutable schedule documents, cached by id (they never change once written). */
 class ScheduleCache {
   private readonly map = new Map<string, Installment[]>();
@@ -276,7 +283,7 @@ export class LoanStore {
    * pending mutation. The close of business prepares a whole chunk this way and writes it in one
    * bulk write, each update still guarded by its loan's version.
    */
-  async prepare(loanId: string, loaded: LoadedLoan, p: MutationPlan, idem: { key: string; hash: string } | null = null) {
+  async prepare(loanId: string, loaded: LoadedLoan, p: MutationPlan, idem: { key: string; hash: string } | null = null, scheduleSink?: ScheduleDoc[]) {
     const version = loaded.doc.version as number;
     const set: Record<string, unknown> = { ...p.set };
     let scheduleBase = loaded.doc.schedule_ref;
@@ -284,18 +291,14 @@ export class LoanStore {
       // A new opening schedule (disbursement, or a promotion that re-plans the loan from the start).
       const n = (loaded.doc.schedule_ref?.n ?? 0) + 1;
       const id = scheduleId(loanId, n);
-      await this.models.loan_schedules.replaceOne(
-        { _id: id },
-        { _id: id, loan_id: loanId, installments: p.schedule.installments, opening_state: p.schedule.opening_state ?? null },
-        { upsert: true },
-      );
+      await this.writeSchedule({ _id: id, loan_id: loanId, installments: p.schedule.installments, opening_state: p.schedule.opening_state ?? null }, scheduleSink);
       scheduleBase = { id, n, remaining: p.schedule.installments.length };
       set.schedule_ref = scheduleBase;
       if (p.schedule.opening_state) set.opening_ref = { id };
     }
     if (set.state) {
       const state = set.state as LoanState;
-      set.schedule_ref = await this.refFor(loanId, scheduleBase, state);
+      set.schedule_ref = await this.refFor(loanId, scheduleBase, state, scheduleSink);
       const { installments: _rows, ...rest } = state;
       set.state = rest;
     }
@@ -319,7 +322,7 @@ export class LoanStore {
    * The schedule reference for a state whose installments are a suffix of the loan's current
    * schedule (billing only moves forward through it). Anything else is a new schedule.
    */
-  private async refFor(loanId: string, ref: { id: string; n: number } | null, state: LoanState): Promise<unknown> {
+  private async refFor(loanId: string, ref: { id: string; n: number } | null, state: LoanState, scheduleSink?: ScheduleDoc[]): Promise<unknown> {
     const rows = state.installments ?? [];
     if (ref) {
       const current = await this.installments(ref.id);
@@ -328,8 +331,27 @@ export class LoanStore {
     }
     const n = (ref?.n ?? 0) + 1;
     const id = scheduleId(loanId, n);
-    await this.models.loan_schedules.replaceOne({ _id: id }, { _id: id, loan_id: loanId, installments: rows, opening_state: null }, { upsert: true });
+    await this.writeSchedule({ _id: id, loan_id: loanId, installments: rows, opening_state: null }, scheduleSink);
     return { id, n, remaining: rows.length };
+  }
+
+  /**
+   * A new schedule document, written now — or, with a sink (a close-of-business chunk), collected
+   * for one insert of the chunk's schedules before the chunk's loan write.
+   */
+  private async writeSchedule(doc: ScheduleDoc, sink?: ScheduleDoc[]): Promise<void> {
+    if (sink) {
+      sink.push(doc);
+      return;
+    }
+    await this.models.loan_schedules.replaceOne({ _id: doc._id }, doc, { upsert: true });
+  }
+
+  /** Writes what prepare() collected in a sink: ids are new and random, so a plain insert. */
+  async insertSchedules(docs: ScheduleDoc[]): Promise<void> {
+    if (!docs.length) return;
+    await insertAll(this.models.loan_schedules, docs);
+    for (const d of docs) this.schedules.set(d._id, d.installments);
   }
 
   /** Step 4–5: the side writes of a committed mutation. Safe to run any number of times. */

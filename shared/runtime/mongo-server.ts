@@ -161,7 +161,10 @@ export function startJavaWireServer(opts: JavaWireServerOptions = {}): Promise<R
     return Promise.reject(new Error(`${jar} is missing: build it with npm run setup (needs java and mvn)`));
   }
   const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, "bin", "java") : "java";
-  const child = spawn(java, ["-jar", jar, "0"], {
+  // MONGO_WIRE_JAVA_OPTS (e.g. "-Xmx2g"): JVM options; unset, the JVM sizes its heap from the
+  // machine (a quarter of memory), which a big book's garbage fills before it collects.
+  const jvmOpts = (process.env.MONGO_WIRE_JAVA_OPTS ?? "").split(/\s+/).filter(Boolean);
+  const child = spawn(java, [...jvmOpts, "-jar", jar, "0"], {
     stdio: ["pipe", "pipe", "pipe"],
   });
   let stderr = "";

@@ -90,6 +90,22 @@ export async function bookTemplates(call: Call): Promise<string[]> {
   return ids;
 }
 
+/**
+ * Three more templates for an ordinary day (the bench's realistic mix), each with something
+ * falling on BOOK_CLOSE_DATE once the book is closed through the day before: an installment due
+ * that day on a loan paid up to it; a first installment 11 days past due (past the 10 days'
+ * grace: delinquent and its late fee that day); a first installment 120 days past due (the
+ * charge-off threshold reached that day).
+ */
+export async function bookDayTemplates(call: Call): Promise<{ dueToday: string; feeToday: string; chargeOffToday: string }> {
+  const fixed = await product(call, {});
+  const due = await loan(call, fixed, { principal: "9000.00", annual_rate: "0.1100", first_payment_date: "2026-01-15" }, "2025-12-15");
+  for (const row of due.schedule.slice(0, 5)) await pay(call, due.id, row.payment, row.due_date);
+  const fee = await loan(call, fixed, { principal: "4000.00", annual_rate: "0.1300", first_payment_date: "2026-06-04" }, "2026-05-04");
+  const chargeOff = await loan(call, fixed, { principal: "6000.00", annual_rate: "0.1400", first_payment_date: "2026-02-15" }, "2026-01-15");
+  return { dueToday: due.id, feeToday: fee.id, chargeOffToday: chargeOff.id };
+}
+
 /** Every string and ObjectId mentioning `from` rewritten to `to` (ids of ledger rows, schedules…). */
 function rewrite(value: any, from: string, to: string): any {
   if (typeof value === "string") return value.includes(from) ? value.split(from).join(to) : value;

@@ -46,7 +46,7 @@ beforeAll(async () => {
   mongoClient = await MongoClient.connect(mongo.url);
   for (const k of ["A", "B", "C"] as const) dbs[k] = mongoClient.db(dbName(urls[k]));
   // The reference: programs, rates and loans in this process, on the in-process bus.
-  ref = await startNode({ nodeID: "cob-ref", services: ["programs", "rates", "loans"], mongoUrl: urls.A, settings: { loans: { close: { units: UNITS, chunkSize: CHUNK, leaseMs: LEASE_MS } } } });
+  ref = await startNode({ nodeID: "cob-ref", services: ["programs", "rates", "loans"], mongoUrl: urls.A, settings: { loans: { close: { units: UNITS, chunkSize: CHUNK, leaseMs: LEASE_MS, concurrency: 2 } } } });
   const templates = await bookTemplates((action, params) => ref.call(action, params));
   await cloneTemplates(dbs.A, templates, BOOK - templates.length);
   const open = await dbs.A.collection("loans").find({ status: { $in: ["active", "delinquent"] } }, { projection: { partition: 1 } }).toArray();
@@ -75,6 +75,9 @@ function startLoans(db: "B" | "C", nodeId: string, extra: Record<string, string>
     LOANS_CLOSE_UNITS: String(UNITS),
     LOANS_CLOSE_CHUNK: String(CHUNK),
     LOANS_CLOSE_LEASE_MS: String(LEASE_MS),
+    // One unit at a time, so "killed after its n-th chunk write" leaves exactly one unit behind;
+    // the reference A closes with the default (two at a time) and B and C must still equal it.
+    LOANS_CLOSE_CONCURRENCY: "1",
     ...extra,
   }, 240_000).then((p) => {
     children.push(p);
@@ -175,7 +178,13 @@ it("B: SIGKILLed after its third chunk write, restarted and closed again, ends i
   // Mid-close: three chunks written, the third neither announced nor its side writes done.
   const closedMid = await dbs.B.collection("loans").countDocuments({ closed_through: D });
   expect(closedMid).toBe(3 * CHUNK);
-  expect(await dbs.B.collection("loan_close_chunks").countDocuments({ announced: false })).toBe(1);
+  // The third chunk is recorded but not counted on its unit, and its batch event was never written.
+  const units = await dbs.B.collection("loan_close_units").find({}).toArray();
+  const chunks = await dbs.B.collection("loan_close_chunks").find({}).toArray();
+  const uncounted = chunks.filter((c) => c.chunk > (units.find((u) => u.unit === c.unit)?.chunks ?? 0));
+  expect(chunks).toHaveLength(3);
+  expect(uncounted).toHaveLength(1);
+  expect(await dbs.B.collection("loans_outbox").countDocuments({ _id: `close:${uncounted[0]._id}` as any })).toBe(0);
   expect(await dbs.B.collection("loan_close_runs").findOne({ _id: D as any })).toMatchObject({ status: "started" });
 
   second = await startLoans("B", "cob-b2");
