@@ -265,7 +265,7 @@ async function serviceRun() {
     console.log(
       `XLSX through the services (seeded in ${fmt(seedS)} s): ${fmt(s, 2)} s, run ${run?.status}${run?.error ? ` (${run.failed_stage}: ${run.error})` : ""}, ${counts.completed} completed; ` +
         `${fmt((run?.file?.size ?? 0) / MB)} MB file in ${run?.file?.chunks ?? 0} chunks, mail dropped; CPU: tapes ${fmt(cpu.tapes, 2)} s, snapshots ${fmt(cpu.snapshots, 2)} s, MongoDB (Java) ${fmt(cpu.java, 2)} s; ` +
-        `tapes process peak RSS ${fmt(peak)} MB = ${fmt(above)} MB above its idle ${fmt(idleTapes)} MB (target ≤ 256 MB; sampled: writing the file ${fmt(phases.file - idleTapes)} MB, mailing it ${fmt(phases.mail - idleTapes)} MB) — ${ok ? "within target" : "OVER TARGET"}; load ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
+        `tapes process peak RSS ${fmt(peak)} MB = ${fmt(above)} MB above its idle ${fmt(idleTapes)} MB (target ≤ 256 MB; sampled: writing the file ${fmt(phases.file - idleTapes)} MB, mailing it ${phases.mail ? `${fmt(phases.mail - idleTapes)} MB` : "too quick to sample"}) — ${ok ? "within target" : "OVER TARGET"}; load ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
     );
     if (!ok) process.exitCode = 1;
   } finally {
