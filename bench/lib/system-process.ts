@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import { appendFileSync } from "node:fs";
 
 const root = path.resolve(__dirname, "../..");
 
@@ -19,10 +20,18 @@ export async function startNodeProcess(name: string, env: Record<string, string>
   const clean: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: "warn", SEED_DEMO: "false" };
   for (const key of ["MONGO_URL", "TRANSPORTER", "AUTH_TOKENS", "SERVICES", "NODE_ENV", "PORT", "JETSTREAM_URL", "HEALTH_PORT"]) delete clean[key];
   const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
-  const child = spawn(process.execPath, [...prof, "--import", "tsx", "bin/start.ts"], { cwd: root, env: { ...clean, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  // BENCH_NODE_FLAGS: more node flags for the system's processes (e.g. --trace-gc); BENCH_NODE_LOG=<dir>:
+  // each process's whole output to <dir>/<name>.log.
+  const flags = (process.env.BENCH_NODE_FLAGS ?? "").split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...prof, ...flags, "--import", "tsx", "bin/start.ts"], { cwd: root, env: { ...clean, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const logFile = process.env.BENCH_NODE_LOG ? path.join(process.env.BENCH_NODE_LOG, `${name}.log`) : null;
   let out = "";
-  child.stdout!.on("data", (d) => (out = (out + d).slice(-20_000)));
-  child.stderr!.on("data", (d) => (out = (out + d).slice(-20_000)));
+  const keep = (d: Buffer) => {
+    out = (out + d).slice(-20_000);
+    if (logFile) appendFileSync(logFile, d);
+  };
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
   const deadline = Date.now() + timeoutMs;
   while (!/ up in [\d.]+ s:/.test(out)) {
     if (child.exitCode !== null) throw new Error(`${name} exited early:\n${out}`);

@@ -190,6 +190,18 @@ async function payments(api: Api, book: BookLoan[], mode: Mode, offset: number, 
     if (r.status !== 201 && (statuses[r.status] ?? 0) <= 3) log(`payment ${n}: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
     return r.status;
   });
+  if (process.env.BENCH_TAIL) {
+    // Where the tail lies: per second, requests slower than 150 ms and the slowest (clustered
+    // seconds point at a stall — a GC pause, a periodic scan —, spread ones at queueing).
+    const bySecond = new Map<number, { slow: number; max: number }>();
+    for (const s of samples) {
+      const b = bySecond.get(Math.floor(s.at / 1000)) ?? { slow: 0, max: 0 };
+      if (s.ms > 150) b.slow++;
+      b.max = Math.max(b.max, s.ms);
+      bySecond.set(Math.floor(s.at / 1000), b);
+    }
+    log(`${mode}: tail by second (slow > 150 ms / max ms): ${[...bySecond].map(([sec, b]) => `${sec}:${b.slow}/${Math.round(b.max)}`).join(" ")}`);
+  }
   return { ...figures(samples, elapsedMs, (s) => s === 201), statuses };
 }
 
