@@ -15,7 +15,7 @@ import { MongoMixin, type MongoVars } from "../shared/db/mongo.mixin";
 import { paginationParams } from "../shared/db/pagination";
 import { NotFoundError } from "../shared/errors";
 import { RateEvents, type IndexRate, type IndexRateEvent } from "../shared/contracts/rates";
-import { affectedWindow, lookbackStart, trailing12MonthAverage } from "../shared/rates/index-rate-series";
+import { affectedWindow, lookbackStart, trailing12MonthAverages } from "../shared/rates/index-rate-series";
 import { dateWindowParams, isoDate, objectId, rate, text } from "../shared/validation/fields";
 import { indexRateSchema } from "./rates/models";
 import { entitySchema, pageSchema } from "../shared/http/openapi";
@@ -124,14 +124,11 @@ const RatesService: TypedServiceSchema<Vars, Methods> = {
         .sort({ effective_date: 1 })
         .lean();
       const points = series.map((r) => ({ effective_date: r.effective_date, rate: r.rate.toString() }));
-      const updates = series
-        .filter((r) => r.effective_date >= window.from)
-        .map((r) => ({
-          updateOne: {
-            filter: { _id: r._id },
-            update: { $set: { trailing_12_month_average: trailing12MonthAverage(points, r.effective_date) } },
-          },
-        }));
+      const affected = series.filter((r) => r.effective_date >= window.from);
+      const averages = trailing12MonthAverages(points, affected.map((r) => r.effective_date));
+      const updates = affected.map((r, i) => ({
+        updateOne: { filter: { _id: r._id }, update: { $set: { trailing_12_month_average: averages[i] } } },
+      }));
       if (updates.length) await this.models.index_rates.bulkWrite(updates as any);
       return (await getEntity(this.models.index_rates, "index rate", id)).toJSON() as IndexRate;
     },

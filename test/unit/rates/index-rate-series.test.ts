@@ -1,4 +1,7 @@
-import { rateOn, trailing12MonthAverage } from "../../../shared/rates/index-rate-series";
+import Decimal from "decimal.js";
+import fc from "fast-check";
+import { DateTime } from "luxon";
+import { rateOn, trailing12MonthAverage, trailing12MonthAverages } from "../../../shared/rates/index-rate-series";
 
 // Hand computations: the average is time-weighted over the days of (asOf − 12 months, asOf] on
 // which some rate was in effect; each rate stands from its effective date until the next one.
@@ -58,5 +61,35 @@ describe("rateOn", () => {
   });
   it("answers nothing before the first rate", () => {
     expect(rateOn(series, "2024-12-31")).toBeUndefined();
+  });
+});
+
+describe("trailing12MonthAverages", () => {
+  // Independent reference: walk the window day by day, summing the rate in effect on each day.
+  const dayByDay = (series: { effective_date: string; rate: string }[], asOf: string): string | null => {
+    const end = DateTime.fromISO(asOf, { zone: "utc" });
+    let sum = new Decimal(0);
+    let n = 0;
+    for (let d = end.minus({ months: 12 }).plus({ days: 1 }); d <= end; d = d.plus({ days: 1 })) {
+      const point = rateOn(series, d.toISODate()!);
+      if (!point) continue;
+      sum = sum.plus(point.rate);
+      n++;
+    }
+    return n ? sum.div(n).toDecimalPlaces(8, Decimal.ROUND_HALF_UP).toFixed(8) : null;
+  };
+
+  it("equals a day-by-day walk of each window, for irregular series and any dates", () => {
+    const base = DateTime.fromISO("2023-01-01", { zone: "utc" });
+    const series = fc
+      .uniqueArray(fc.record({ offset: fc.integer({ min: 0, max: 1100 }), bp: fc.integer({ min: 0, max: 1500 }) }), { selector: (p) => p.offset, maxLength: 40 })
+      .map((ps) => ps.sort((a, b) => a.offset - b.offset).map((p) => ({ effective_date: base.plus({ days: p.offset }).toISODate()!, rate: new Decimal(p.bp).div(10_000).toFixed(4) })));
+    const dates = fc.array(fc.integer({ min: 0, max: 1200 }).map((o) => base.plus({ days: o }).toISODate()!), { minLength: 1, maxLength: 6 });
+    fc.assert(
+      fc.property(series, dates, (s, asOfs) => {
+        expect(trailing12MonthAverages(s, asOfs)).toEqual(asOfs.map((d) => dayByDay(s, d)));
+      }),
+      { numRuns: 150 },
+    );
   });
 });
