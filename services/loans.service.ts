@@ -50,6 +50,7 @@ import { SchedulerEvents } from "../shared/contracts/scheduler";
 import { runDailyJob } from "../shared/scheduler/daily-job";
 import { PARTITIONS } from "../shared/loans/origination";
 import { RetentionSweeper } from "../shared/db/retention";
+import { created } from "../shared/http/created";
 
 const collections = {
   loans: loanSchema,
@@ -425,16 +426,15 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
         if (req.external_id) await this.models.loan_external_ids.deleteOne({ _id: req.external_id, loan_id: loanId });
         throw err;
       }
-      const created: any = await this.models.loans.findById(loanId).lean();
-      const plan = change({ doc: created, state: null }, this.opContext(ctx), {
+      const stored: any = await this.models.loans.findById(loanId).lean();
+      const plan = change({ doc: stored, state: null }, this.opContext(ctx), {
         kind: "create",
         events: [{ subject: LoanEvents.created }],
         response: (a) => a.loan,
       });
       // The creation event goes through the same write path as every other change.
       const result = await this.store.mutate(loanId, () => ({ ...plan, set: { ...plan.set } }));
-      ctx.meta.$statusCode = 201;
-      (ctx.meta as any).$location = `/api/v1/loans/${loanId}`;
+      created(ctx, `/loans/${loanId}`);
       return result.response;
     },
 
@@ -444,9 +444,9 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
       await this.upToDate(ctx.params.id);
       try {
         const { response } = await this.store.mutate(ctx.params.id, plan, key ? { key, hash: hash! } : null);
-        ctx.meta.$statusCode = status;
         const txId = (response as any)?.transaction?.id;
-        if (status === 201) (ctx.meta as any).$location = txId ? `/api/v1/loans/${ctx.params.id}/transactions/${txId}` : `/api/v1/loans/${ctx.params.id}`;
+        if (status === 201) created(ctx, txId ? `/loans/${ctx.params.id}/transactions/${txId}` : `/loans/${ctx.params.id}`);
+        else ctx.meta.$statusCode = status;
         return response;
       } catch (err) {
         throw financeToApi(err);
