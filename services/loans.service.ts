@@ -441,9 +441,10 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
     /** Commits a mutation; 201 for what books something, the idempotent answer when replayed. */
     async commit(this: Self, ctx: Ctx, plan: (l: LoadedLoan) => MutationPlan | Promise<MutationPlan>, key?: string | null, status = 200) {
       const hash = key ? requestHash(ctx.action?.name ?? "", ctx.params) : null;
-      await this.upToDate(ctx.params.id);
+      const prefetched = await this.store.prefetch(ctx.params.id, key);
+      const current = await this.upToDate(ctx.params.id, prefetched.doc);
       try {
-        const { response } = await this.store.mutate(ctx.params.id, plan, key ? { key, hash: hash! } : null);
+        const { response } = await this.store.mutate(ctx.params.id, plan, key ? { key, hash: hash! } : null, current ? prefetched : null);
         const txId = (response as any)?.transaction?.id;
         if (status === 201) created(ctx, txId ? `/loans/${ctx.params.id}/transactions/${txId}` : `/loans/${ctx.params.id}`);
         else ctx.meta.$statusCode = status;
@@ -472,15 +473,19 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
      * servicing-pitfalls 8: a loan behind the last completed close is brought up to date before a
      * write; a loan the close could not process answers 409 until a close succeeds.
      */
-    async upToDate(this: Self, loanId: string) {
-      if (!this.lastClosed) return; // no close has run: nothing can be behind it
-      const doc: any = await this.store.peek(loanId);
-      if (!doc) return;
+    async upToDate(this: Self, loanId: string, peeked?: any): Promise<boolean> {
+      if (!this.lastClosed) return true; // no close has run: nothing can be behind it
+      const doc: any = peeked === undefined ? await this.store.peek(loanId) : peeked;
+      if (!doc) return true;
       if (doc.close_error) throw new ConflictError(`loan ${loanId} is held by a failed close of business (${doc.close_error.business_date}): ${doc.close_error.message}`, { loan_id: loanId, close_error: doc.close_error });
       // the last close before today (a simulation walking the calendar may have closed later dates)
       const yesterday = DateTime.fromISO(this.today(), { zone: "utc" }).minus({ days: 1 }).toISODate()!;
       const last = this.lastClosed && this.lastClosed > yesterday ? yesterday : this.lastClosed;
-      if (last && ["active", "delinquent"].includes(doc.status) && (!doc.closed_through || doc.closed_through < last)) await this.close.closeInline(loanId, last);
+      if (last && ["active", "delinquent"].includes(doc.status) && (!doc.closed_through || doc.closed_through < last)) {
+        await this.close.closeInline(loanId, last);
+        return false;
+      }
+      return true;
     },
 
     /** Runs (or joins) the close of D on this instance; `announce` asks the other instances to join. */
@@ -709,7 +714,7 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
 };
 
 interface Methods {
-  upToDate(loanId: string): Promise<void>;
+  upToDate(loanId: string, peeked?: any): Promise<boolean>;
   closeDate(date: string, announce?: boolean): Promise<unknown>;
   onCloseTick(e: DeliveredEvent): Promise<void>;
   originate(ctx: Ctx<CreateLoanRequest>): Promise<unknown>;

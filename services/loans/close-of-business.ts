@@ -28,7 +28,7 @@ import { nextResetDate } from "../../shared/finance";
 import { closeLoan, type CloseOutcome } from "../../shared/loans/close-of-business";
 import { failpoint } from "../../shared/runtime/failpoints";
 import { change, type OpContext } from "./change";
-import type { LoadedLoan, LoanStore, MutationPlan, PublishMany, ScheduleDoc } from "./loan-store";
+import { storedPending, type LoadedLoan, type LoanStore, type MutationPlan, type PublishMany, type ScheduleDoc } from "./loan-store";
 import { attributesOf, ledgerDoc, transactionView } from "./loan-views";
 
 export interface CloseModels {
@@ -286,7 +286,7 @@ export class CloseOfBusiness {
         prepared.map((p) => ({
           updateOne: {
             filter: { _id: p.doc._id, version: p.version },
-            update: { $set: { ...p.set, close_chunk: chunkId, pending: hasSideWrites(p) ? p.pending : null, version: p.version + 1, updated_at: now } },
+            update: { $set: { ...p.set, close_chunk: chunkId, pending: hasSideWrites(p) ? storedPending(p.pending) : null, version: p.version + 1, updated_at: now } },
           },
         })) as any,
         { ordered: false },

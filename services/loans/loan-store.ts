@@ -5,9 +5,13 @@
  *   2. answer from the idempotency record when the key was seen (409 when its body differs);
  *   3. compute the new state (pure, in operations.ts) and write it in ONE version-guarded update
  *      of the loan document, together with the mutation's side writes as `pending`;
- *   4. perform the side writes — ledger entries, modifications, the idempotency record, outbox
- *      events — each keyed by an id fixed in step 3, so doing them twice writes them once;
- *   5. clear `pending`.
+ *   4. perform the side writes — ledger entries, modifications, outbox events, then the
+ *      idempotency record — each keyed by an id fixed in step 3, so doing them twice writes them
+ *      once; the request is answered here;
+ *   5. clear `pending` (after the answer: the mutation is committed and its side writes done, so
+ *      the clear is bookkeeping; the loan's next mutation in this process waits for it, a read
+ *      that finds it pending waits for it, and another process that finds it finishes it again,
+ *      which writes nothing new).
  *
  * A crash after 3 leaves `pending` on the loan: the next request on the loan, a retry with the
  * same key, or the start-up sweep finishes it. Mutations of one loan are queued in process and
@@ -59,6 +63,40 @@ export interface PendingMutation extends SideWrites {
   idempotency?: { key: string; hash: string } | null;
 }
 
+/**
+ * `pending` as the loan document holds it: the id and version (the unique index and the clears
+ * match on them), the kind, and the rest as ONE JSON string. A pending mutation (its answer,
+ * events and ledger entries: ~5 KB) is written and cleared on every mutation and never queried
+ * inside; as a string it is one object on the embedded wire server instead of a tree of maps to
+ * allocate, copy on every update of the loan and collect, and a copy instead of a walk in BSON.
+ */
+export interface StoredPending {
+  id: string;
+  version: number;
+  kind: string;
+  body: string;
+}
+
+export function storedPending(p: PendingMutation): StoredPending {
+  const { id, version, kind, ...rest } = p;
+  return { id, version: version ?? pendingVersion(p), kind, body: JSON.stringify(rest) };
+}
+
+/** The pending mutation of a stored loan (either shape: records written before bodies were strings are objects). */
+export function pendingOf(stored: StoredPending | PendingMutation): PendingMutation {
+  if (typeof (stored as StoredPending).body !== "string") return stored as PendingMutation;
+  const { body, ...head } = stored as StoredPending;
+  return { ...head, ...JSON.parse(body) };
+}
+
+/**
+ * The answer an idempotency record holds: as a JSON string for the reason above (records written
+ * before are objects). JSON is what the first answer went out as, so a replay equals it.
+ */
+export function rememberedResponse(record: { response?: unknown; response_json?: string }): unknown {
+  return typeof record.response_json === "string" ? JSON.parse(record.response_json) : record.response;
+}
+
 /** What an operation returns: the loan fields to set, a new schedule if any, side writes, answer. */
 export interface MutationPlan extends SideWrites {
   kind: string;
@@ -66,6 +104,16 @@ export interface MutationPlan extends SideWrites {
   /** The full installment list of a new schedule; the loan's `schedule_ref` then points at it. */
   schedule?: { installments: Installment[]; opening_state?: unknown } | null;
   response: unknown;
+}
+
+/**
+ * The loan document and the key's idempotency record as read (together, in grouped reads) before a
+ * mutation, for its first attempt: a stale one costs a lost race (the write is version-guarded),
+ * never a wrong answer.
+ */
+export interface Prefetched {
+  doc: any;
+  record: any;
 }
 
 /** The loan as operations see it: the stored document plus its state with installments. */
@@ -110,6 +158,8 @@ class ScheduleCache {
 
 export class LoanStore {
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Mutations of this process whose side writes or clear are in flight, by pending id. */
+  private readonly finishing = new Map<string, Promise<void>>();
   private readonly schedules = new ScheduleCache();
   /**
    * The single-loan path's side writes, group-committed across the mutations in flight (one
@@ -162,6 +212,12 @@ export class LoanStore {
     return this.findLoan(loanId);
   }
 
+  /** The loan and the key's idempotency record in one grouped round trip (see Prefetched). */
+  async prefetch(loanId: string, key?: string | null): Promise<Prefetched> {
+    const [doc, record] = await Promise.all([this.findLoan(loanId), key ? this.findIdempotency(loanId, key) : Promise.resolve(null)]);
+    return { doc, record };
+  }
+
   /** The loan document by `_id` through the native driver (the hot path's read: no query building). */
   private async findLoan(loanId: string): Promise<any> {
     if (!/^[0-9a-f]{24}$/i.test(loanId)) return null;
@@ -177,7 +233,7 @@ export class LoanStore {
     const doc = await this.models.loans.findById(loanId).lean();
     if (!doc) throw new NotFoundError("loan", loanId);
     if (doc.pending) {
-      await this.finish(loanId, doc.pending);
+      await this.finish(loanId, pendingOf(doc.pending));
       doc.pending = null;
     }
     return doc;
@@ -226,7 +282,7 @@ export class LoanStore {
     if (rec.hash !== hash) {
       throw new ConflictError(`idempotency key '${key}' was used with a different request`, { idempotency_key: key });
     }
-    return rec.response;
+    return rememberedResponse(rec);
   }
 
   /**
@@ -237,43 +293,56 @@ export class LoanStore {
     loanId: string,
     plan: (loan: LoadedLoan) => MutationPlan | Promise<MutationPlan>,
     idempotency?: { key: string; hash: string } | null,
+    prefetched?: Prefetched | null,
   ): Promise<{ response: T; replayed: boolean }> {
-    const previous = this.queues.get(loanId) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.attempt<T>(loanId, plan, idempotency ?? null));
-    const tail = run.catch(() => undefined);
+    const previous = this.queues.get(loanId);
+    // A prefetch taken while another mutation of the loan was queued here is stale for sure.
+    const first = previous ? null : (prefetched ?? null);
+    const run = (previous ?? Promise.resolve()).catch(() => undefined).then(() => this.attempt<T>(loanId, plan, idempotency ?? null, first));
+    // The next mutation of the loan waits for this one's clear as well, not only its answer.
+    const tail = run.then((r) => r.settled).catch(() => undefined);
     this.queues.set(loanId, tail);
     void tail.then(() => {
       if (this.queues.get(loanId) === tail) this.queues.delete(loanId);
     });
-    return run;
+    return run.then(({ response, replayed }) => ({ response, replayed }));
   }
 
-  private async attempt<T>(loanId: string, plan: (loan: LoadedLoan) => MutationPlan | Promise<MutationPlan>, idem: { key: string; hash: string } | null) {
+  private async attempt<T>(
+    loanId: string,
+    plan: (loan: LoadedLoan) => MutationPlan | Promise<MutationPlan>,
+    idem: { key: string; hash: string } | null,
+    prefetched: Prefetched | null,
+  ): Promise<{ response: T; replayed: boolean; settled: Promise<void> }> {
     const deadline = Date.now() + this.retry.budgetMs;
     for (let attempt = 1; attempt <= this.retry.minAttempts || Date.now() < deadline; attempt++) {
       if (attempt > 1) await lostRacePause(attempt, this.retry.maxPauseMs);
-      // The loan and the key's record in one round trip; the record is read again only when a
-      // half-done mutation was just finished (finishing it may have written that record).
-      const [doc, seen] = await Promise.all([this.findLoan(loanId), idem ? this.findIdempotency(loanId, idem.key) : Promise.resolve(null)]);
+      // The loan and the key's record in one round trip (or as prefetched, first time); the record
+      // is read again only when a half-done mutation was just finished (finishing it may have
+      // written that record).
+      const [doc, seen] =
+        attempt === 1 && prefetched ? [prefetched.doc, prefetched.record] : await Promise.all([this.findLoan(loanId), idem ? this.findIdempotency(loanId, idem.key) : Promise.resolve(null)]);
       if (!doc) throw new NotFoundError("loan", loanId);
       let record: any = seen;
       if (doc.pending) {
-        await this.finish(loanId, doc.pending);
+        await this.finish(loanId, pendingOf(doc.pending));
         doc.pending = null;
         if (idem) record = await this.findIdempotency(loanId, idem.key);
       }
       if (idem && record) {
         if (record.hash !== idem.hash) throw new ConflictError(`idempotency key '${idem.key}' was used with a different request`, { idempotency_key: idem.key });
-        return { response: record.response as T, replayed: true };
+        return { response: rememberedResponse(record) as T, replayed: true, settled: Promise.resolve() };
       }
       const loaded: LoadedLoan = { doc, state: await this.stateOf(doc) };
       const p = await plan(loaded);
       const { version, set, pending } = await this.prepare(loanId, loaded, p, idem);
-      const won = await this.loanWrites.call({ loanId, version, set: { ...set, pending, version: version + 1 } });
+      const won = await this.loanWrites.call({ loanId, version, set: { ...set, pending: storedPending(pending), version: version + 1 } });
       if (!won) continue; // another process wrote first: recompute on its result
       failpoint("loans.after-loan-write");
-      await this.finish(loanId, pending);
-      return { response: p.response as T, replayed: false };
+      const sides = this.sideWrites(loanId, pending);
+      const settled = this.track(pending.id, sides.then(() => this.clear(loanId, pending)));
+      await sides; // answered once the side writes are done; the clear settles the queue (see the header)
+      return { response: p.response as T, replayed: false, settled };
     }
     throw new ConflictError(`loan ${loanId} is changing too fast; retry`, { loan_id: loanId });
   }
@@ -354,31 +423,69 @@ export class LoanStore {
     for (const d of docs) this.schedules.set(d._id, d.installments);
   }
 
-  /** Step 4–5: the side writes of a committed mutation. Safe to run any number of times. */
+  /**
+   * Step 4–5: the side writes of a committed mutation, then its clear. Safe to run any number of
+   * times; one this process is already finishing is awaited, not written again.
+   */
   async finish(loanId: string, pending: PendingMutation): Promise<void> {
+    const running = this.finishing.get(pending.id);
+    if (running) return running;
+    return this.track(pending.id, this.sideWrites(loanId, pending).then(() => this.clear(loanId, pending)));
+  }
+
+  /** Registers a finish in flight under its pending id until it settles. */
+  private track(id: string, done: Promise<void>): Promise<void> {
+    this.finishing.set(id, done);
+    const forget = () => {
+      if (this.finishing.get(id) === done) this.finishing.delete(id);
+    };
+    done.then(forget, forget);
+    return done;
+  }
+
+  /**
+   * Step 4. Ledger entries, modifications, promotions, statements and (when no existing entry is
+   * reallocated) the events go together: the loan write already committed the mutation, so none
+   * of them waits for another. Entries a replay reallocates are updated before the events that
+   * say so; the idempotency record comes last, so a repeated request answered from it finds all
+   * of the mutation written.
+   */
+  private async sideWrites(loanId: string, pending: PendingMutation): Promise<void> {
     const m = this.models;
+    const updates = pending.transactionUpdates ?? [];
+    const reallocates = updates.length > 0;
+    const publishEvents = () => (this.groups.events ? this.groups.events.add(pending.events) : this.publishInOrder(pending.events));
     await Promise.all([
       this.groups.transactions.add(pending.transactions),
       insertAll(m.loan_modifications, pending.modifications?.map((d) => ({ ...d, loan_id: loanId }))),
       insertAll(m.loan_promotions, pending.promotions?.map((d) => ({ ...d, loan_id: loanId }))),
       insertAll(m.loan_statements, pending.statements?.map((d) => ({ ...d, loan_id: loanId }))),
+      reallocates ? Promise.resolve() : publishEvents(),
     ]);
-    if (pending.transactionUpdates?.length) {
+    if (reallocates) {
       // Anyone may finish a mutation (its request, a read, another instance, the sweep), so this
       // can run after a newer mutation has already reallocated the same entries: an entry keeps
       // the version of the mutation that last wrote it, and an older one never writes over it.
       const version = pendingVersion(pending);
       const olderThanThis = { $or: [{ loan_version: { $exists: false } }, { loan_version: null }, { loan_version: { $lt: version } }] };
       await m.loan_transactions.bulkWrite(
-        pending.transactionUpdates.map((u) => ({ updateOne: { filter: { _id: u._id, ...olderThanThis }, update: { $set: { ...u.set, loan_version: version } } } })) as any,
+        updates.map((u) => ({ updateOne: { filter: { _id: u._id, ...olderThanThis }, update: { $set: { ...u.set, loan_version: version } } } })) as any,
       );
+      await publishEvents();
     }
-    // After the ledger: a repeated request answered from this record finds its transaction booked.
+    // Last: a repeated request answered from this record finds the whole mutation written.
     if (pending.idempotency) {
-      await this.groups.idempotency.add([{ _id: `${loanId}:${pending.idempotency.key}`, loan_id: loanId, hash: pending.idempotency.hash, response: pending.response, created_at: new Date().toISOString() }]);
+      const record = { _id: `${loanId}:${pending.idempotency.key}`, loan_id: loanId, hash: pending.idempotency.hash, response_json: JSON.stringify(pending.response), created_at: new Date().toISOString() };
+      await this.groups.idempotency.add([record]);
     }
-    if (this.groups.events) await this.groups.events.add(pending.events);
-    else for (const e of pending.events) await this.publish(e.subject, e.id, e.payload);
+  }
+
+  private async publishInOrder(events: PendingMutation["events"]): Promise<void> {
+    for (const e of events) await this.publish(e.subject, e.id, e.payload);
+  }
+
+  /** Step 5: `pending` cleared, if the loan still holds this mutation. */
+  private async clear(loanId: string, pending: PendingMutation): Promise<void> {
     if (pending.version) await this.groups.clears.add([{ loanId, version: pending.version, id: pending.id }]);
     else await this.clearIfStillOurs(loanId, pending.id);
   }
@@ -428,7 +535,8 @@ export class LoanStore {
    * one insert for the whole chunk, the events in one outbox write (`publishMany`; else each
    * loan's in order, loans side by side), `pending` cleared in one bulk write. Per-loan round trips made the side writes most of a close's time.
    */
-  async finishMany(items: { loanId: string; pending: PendingMutation }[], publishMany?: PublishMany): Promise<void> {
+  async finishMany(given: { loanId: string; pending: PendingMutation | StoredPending }[], publishMany?: PublishMany): Promise<void> {
+    const items = given.map((i) => ({ loanId: i.loanId, pending: pendingOf(i.pending) }));
     const simple = items.filter((i) => !i.pending.transactionUpdates?.length && !i.pending.idempotency);
     for (const i of items) if (!simple.includes(i)) await this.finish(i.loanId, i.pending);
     if (!simple.length) return;
@@ -452,7 +560,7 @@ export class LoanStore {
   /** Finishes every mutation a crash left behind (start-up and a periodic sweep). */
   async sweep(): Promise<number> {
     const stuck = await this.models.loans.find({ pending: { $ne: null } }, { _id: 1, pending: 1 }).lean();
-    for (const doc of stuck) await this.finish(String(doc._id), (doc as any).pending);
+    for (const doc of stuck) await this.finish(String(doc._id), pendingOf((doc as any).pending));
     return stuck.length;
   }
 }

@@ -11,6 +11,7 @@
  *   loan_transactions   the ledger, one document per transaction, `_id` = `<loan>-<seq>` (seq from
  *                       the loan), so a loan's ledger is read by exact ids, never by a scan
  *   loan_idempotency    `_id` = `<loan>:<idempotency key>` → request hash and the first answer
+ *                       (as a JSON string: see StoredPending in loan-store.ts)
  *   loan_external_ids   `_id` = the lender's external id → the loan (uniqueness without a sparse index)
  *   loan_modifications  rate changes and other modifications, `_id` = `<loan>:m<seq>`
  *   loan_promotions     PromoRate records, `_id` = `<loan>:p<seq>`
@@ -115,7 +116,7 @@ export const loanTransactionSchema = new Schema(
   { minimize: false, versionKey: false },
 );
 
-export const loanIdempotencySchema = new Schema({ _id: String, loan_id: String, hash: String, response: Mixed, created_at: String }, { minimize: false, versionKey: false });
+export const loanIdempotencySchema = new Schema({ _id: String, loan_id: String, hash: String, response_json: String, response: Mixed, created_at: String }, { minimize: false, versionKey: false });
 export const loanExternalIdSchema = new Schema({ _id: String, loan_id: String }, { versionKey: false });
 export const loanModificationSchema = new Schema({ _id: String, loan_id: String, seq: Number, record: Mixed }, { minimize: false, versionKey: false });
 export const loanPromotionSchema = new Schema({ _id: String, loan_id: String, seq: Number, record: Mixed }, { minimize: false, versionKey: false });

@@ -28,6 +28,7 @@ import { eventually, gatewayUrl, startNode, TEST_TOKENS as T, waitForRoutes } fr
 import { makeProduct } from "../../support/loans";
 import { apiClient } from "../../support/http";
 import { bookedWatcher } from "../../support/loan-infra/booked-watcher";
+import { pendingOf } from "../../../services/loans/loan-store";
 import { canonical, figures, ledgerOf, loanOf, must, request, type RawResponse } from "../../support/loan-infra/http";
 import { durableName } from "../../../shared/events/subjects";
 
@@ -186,8 +187,9 @@ describe("mutations killed between the loan write and their side writes", () => 
 
     const after: any = await loansColl().findOne({ _id: oid(loanId) });
     expect(after.version).toBe(before.version + 1);
-    expect(after.pending).toMatchObject({ id: `${loanId}:v${before.version + 1}`, kind: "payment", idempotency: { key: RETRY_KEY } });
-    plannedRetry = after.pending.response.transaction;
+    const planned = pendingOf(after.pending);
+    expect(planned).toMatchObject({ id: `${loanId}:v${before.version + 1}`, kind: "payment", idempotency: { key: RETRY_KEY } });
+    plannedRetry = (planned.response as any).transaction;
     expect(plannedRetry).toMatchObject({ id: `${loanId}-4`, type: "payment", amount: "1000.00", trade_date: "2026-08-10", idempotency_key: RETRY_KEY });
     const s = await storedState(loanId, plannedRetry.id, RETRY_KEY);
     expect(s.tx).toBeNull();
@@ -199,7 +201,11 @@ describe("mutations killed between the loan write and their side writes", () => 
   it("the client's retry on another loans instance, with the node still down, finishes it: the planned transaction, once", async () => {
     const retried: any = await other.call("loans.pay", { id: loans.retry.id, amount: "1000.00", date: "2026-08-10", idempotency_key: RETRY_KEY }, { meta: { user: { role: "servicer", token_id: "crash-test" } } });
     expect(retried.transaction).toEqual(plannedRetry);
-    const done = await storedState(loans.retry.id, plannedRetry.id, RETRY_KEY);
+    // The retry was answered once the side writes were done; its clear of `pending` follows.
+    const done = await eventually(async () => {
+      const st = await storedState(loans.retry.id, plannedRetry.id, RETRY_KEY);
+      return st.loan.pending === null && st;
+    });
     expect(done.loan.pending).toBeNull();
     expect(done.tx).toMatchObject({ _id: plannedRetry.id, status: "booked", amount: "1000.00" });
     expect(done.idem).not.toBeNull();
@@ -214,10 +220,11 @@ describe("mutations killed between the loan write and their side writes", () => 
     const loanId = loans.sweep.id;
     await killedBy(node, pay(loanId, "500.00", "2026-07-15", SWEEP_KEY));
     const dead: any = await loansColl().findOne({ _id: oid(loanId) });
-    plannedSweep = dead.pending.response.transaction;
+    const planned = pendingOf(dead.pending);
+    plannedSweep = (planned.response as any).transaction;
     expect(plannedSweep).toMatchObject({ type: "payment", trade_date: "2026-07-15", amount: "500.00" });
     // A replay: the 2026-08-01 payment's allocation moves, as a side write of this mutation.
-    expect(dead.pending.transactionUpdates.map((u: any) => u._id)).toContain(`${loanId}-3`);
+    expect(planned.transactionUpdates!.map((u: any) => u._id)).toContain(`${loanId}-3`);
     const untouched: any = await db.collection("loan_transactions").findOne({ _id: `${loanId}-3` as any });
     expect(untouched.reallocated_at ?? null).toBeNull();
     const s = await storedState(loanId, plannedSweep.id, SWEEP_KEY);

@@ -98,7 +98,11 @@ describe("one loans instance", () => {
     expect(payments[0].id).toBe(answers[0].body.transaction.id);
     expect(payments[0].idempotency_key).toBe("same-key-200");
 
-    const after = await stored(loan.id);
+    // Answers go out once the side writes are done; the clear of `pending` follows them.
+    const after = await eventually(async () => {
+      const st = await stored(loan.id);
+      return st.pending === null && st;
+    });
     expect(after.version).toBe(before.version + 1);
     expect(after.pending).toBeNull();
     const booked = after.events.filter((e: any) => e.subject === "loan.transaction.booked");
@@ -222,7 +226,10 @@ describe("two loans instances on one database", () => {
     expect(payments).toHaveLength(100);
     expect(new Set(payments.map((t) => t.idempotency_key)).size).toBe(100);
     expect(after.position.total_collected).toBe("5950.00");
-    const s = await stored(loan.id);
+    const s = await eventually(async () => {
+      const st = await stored(loan.id);
+      return st.pending === null && st;
+    });
     expect(s.pending).toBeNull();
     expect(s.events.filter((e: any) => e.subject === "loan.transaction.booked")).toHaveLength(100);
   }, 180_000);
