@@ -48,7 +48,7 @@ export {
   type RateResetResult,
 } from "./servicing/variableRate";
 export { projectRemainingSchedule } from "./servicing/projection";
-export { accruedInterestBetween, dailyInterestAccrual, interestReceivable, stateOn, type InterestReceivable } from "./servicing/interestQueries";
+export { accruedInterestBetween, dailyInterestAccrual, figuresOn, interestReceivable, stateOn, type FiguresOn, type InterestReceivable } from "./servicing/interestQueries";
 export { availableCredit, drawOnLine, generateStatement, type DrawResult, type Statement } from "./servicing/lineOfCredit";
 export { buyOutLease, leaseBuyoutQuote, returnLeaseAsset } from "./servicing/lease";
 export { residualFromPercent } from "./servicing/leaseTerms";

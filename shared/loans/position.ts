@@ -4,7 +4,7 @@
  * forward to the date. Pure: the same state and date always give the same position.
  */
 import type { DelinquencyBucket, LoanPosition, LoanStatus } from "../contracts/loans";
-import { Decimal, delinquencyStatus, interestReceivable, stateOn, type LoanState } from "../finance";
+import { Decimal, figuresOn, type LoanState } from "../finance";
 
 export interface PositionInput {
   status: LoanStatus;
@@ -39,9 +39,10 @@ export function loanPosition(p: PositionInput): LoanPosition {
   // A state is never rolled backwards: figures are as of the later of the date and its last activity.
   const asOf = p.as_of < s.accrued_through ? s.accrued_through : p.as_of;
   const open = s.status === "active" && p.status !== "charged_off";
-  const rolled = open ? stateOn(s, asOf) : s;
-  const receivable = open ? interestReceivable(rolled, asOf) : null;
-  const dq = open ? delinquencyStatus(rolled, asOf, p.grace_period_days, p.bucket_boundaries) : null;
+  const figures = open ? figuresOn(s, asOf, p.grace_period_days, p.bucket_boundaries) : null;
+  const rolled = figures ? figures.state : s;
+  const receivable = figures ? figures.receivable : null;
+  const dq = figures ? figures.delinquency : null;
   let fees = new Decimal(0);
   let pastDue = new Decimal(0);
   for (const d of rolled.due) {

@@ -3,11 +3,11 @@
  * after the product's grace_period_days; buckets current, 1_29, 30_59, 60_89, 90_119, 120_plus by
  * default, with configurable lower boundaries.
  */
-import { formatIsoDate, parseIsoDate } from "../dates";
+import { formatIsoDate, parseIsoDate, type CivilDate } from "../dates";
 import { FinanceInputError } from "../errors";
 import type { IsoDate, LoanState } from "../types";
 import { emptyLog, rollForward } from "./rollForward";
-import { loadState } from "./working";
+import { loadState, type Working } from "./working";
 
 export const DEFAULT_BUCKET_BOUNDARIES: readonly number[] = [1, 30, 60, 90, 120];
 
@@ -66,6 +66,11 @@ export function delinquencyStatus(state: LoanState, businessDate: IsoDate, grace
   const date = parseIsoDate(businessDate, "business_date");
   const w = loadState(state);
   if (date.n >= w.anchor.n) rollForward(w, date, emptyLog());
+  return delinquencyOf(w, date, gracePeriodDays, boundaries);
+}
+
+/** delinquencyStatus of a working state already rolled to the date (read only). */
+export function delinquencyOf(w: Working, date: CivilDate, gracePeriodDays = 0, boundaries?: readonly number[]): DelinquencyStatus {
   const owed = w.due.filter((d) => d.kind !== "fee" && (d.interest.gt(0) || d.principal.gt(0)));
   const oldest = owed.length ? owed[0].date : null;
   const dpd = oldest ? Math.max(0, date.n - oldest.n) : 0;

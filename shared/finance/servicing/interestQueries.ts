@@ -1,13 +1,14 @@
 /** Read-only interest figures for servicing jobs and snapshots (DESIGN §3 accrual, §4 interest_receivable). */
 import { accrualMethodFor } from "../accrual";
-import { addDays, formatIsoDate, parseIsoDate } from "../dates";
+import { addDays, formatIsoDate, parseIsoDate, type CivilDate } from "../dates";
 import { dayCountFor } from "../daycount";
 import { Decimal, toMoney, toRate, ZERO, type DecimalInput } from "../decimal";
 import { spanInterest } from "../periodInterest";
 import { moneyString } from "../rounding";
 import type { AccrualMethodName, DayCountConventionName, IsoDate, LoanState } from "../types";
 import { emptyLog, rollForward } from "./rollForward";
-import { earnedPrecomputedInterest, loadState, saveState } from "./working";
+import { delinquencyOf, type DelinquencyStatus } from "./delinquency";
+import { earnedPrecomputedInterest, loadState, saveState, type Working } from "./working";
 
 /**
  * DESIGN §3 interest on a constant balance between two dates by day count and accrual method,
@@ -50,6 +51,11 @@ export function interestReceivable(state: LoanState, date: IsoDate): InterestRec
   const d = parseIsoDate(date, "date");
   const w = loadState(state);
   rollForward(w, d, emptyLog());
+  return receivableOf(w, d);
+}
+
+/** interestReceivable of a working state already rolled to the date (read only). */
+function receivableOf(w: Working, d: CivilDate): InterestReceivable {
   let billed = ZERO;
   for (const item of w.due) billed = billed.plus(item.interest);
   const unbilled = w.accrued.plus(earnedPrecomputedInterest(w, d));
@@ -88,4 +94,30 @@ export function stateOn(state: LoanState, date: IsoDate): LoanState {
   const w = loadState(state);
   if (d.n > w.anchor.n) rollForward(w, d, emptyLog());
   return saveState(w);
+}
+
+export interface FiguresOn {
+  /** stateOn(state, date). */
+  state: LoanState;
+  /** interestReceivable(stateOn(state, date), date). */
+  receivable: InterestReceivable;
+  /** delinquencyStatus(stateOn(state, date), date, gracePeriodDays, boundaries). */
+  delinquency: DelinquencyStatus;
+}
+
+/**
+ * The three figures a loan's position is made of, from ONE parsed copy of the state rolled once
+ * — each exactly what the function it names gives (property-tested): the loans service computes
+ * a position on every write, and parsing the state three times was most of a payment's CPU.
+ * The date must not be before the state's last activity (a state is never rolled backwards).
+ */
+export function figuresOn(state: LoanState, date: IsoDate, gracePeriodDays = 0, boundaries?: readonly number[]): FiguresOn {
+  const d = parseIsoDate(date, "date");
+  const w = loadState(state);
+  if (d.n > w.anchor.n) rollForward(w, d, emptyLog());
+  const rolled = saveState(w);
+  // What interestReceivable and delinquencyStatus each do first to the rolled state: nothing once
+  // it is rolled to the date, kept so the figures are theirs whatever state comes in.
+  rollForward(w, d, emptyLog());
+  return { state: rolled, receivable: receivableOf(w, d), delinquency: delinquencyOf(w, d, gracePeriodDays, boundaries) };
 }
