@@ -35,12 +35,10 @@ export function brokerOptions(config: AppConfig, overrides: BrokerOverrides = {}
     validator: new PlatformValidator() as any,
     // Served on each node's internal HEALTH_PORT only; no host details (shared/runtime/prometheus.ts).
     metrics: { enabled: true, reporter: [new (PrometheusTextReporter as any)()] },
-    tracing: {
-      enabled: true,
-      // Spans carry the request id end to end; export them where TRACING_EXPORTER says.
-      exporter: tracingExporters(),
-      events: true,
-    },
+    // Spans carry the request id end to end, exported where TRACING_EXPORTER says; with no
+    // exporter they would be built for every call and event and thrown away (the request id
+    // itself travels with every context either way, and the logs carry it).
+    tracing: { enabled: tracingExporters().length > 0, exporter: tracingExporters(), events: true },
     middlewares: [CompactParamsMiddleware],
     // Graceful shutdown: stop accepting, wait for in-flight requests up to the timeout.
     tracking: { enabled: true, shutdownTimeout: 15_000 },
