@@ -27,7 +27,9 @@ async function main(): Promise<void> {
   const mongo = await startJavaWireServer();
   const url = `${mongo.url}probe_payments`;
   const broker = new ServiceBroker({ ...brokerOptions({ ...readConfig({}), logLevel: "warn" }, { mongoUrl: url }), nodeID: "probe-payments", skipProcessEventRegistration: true });
-  for (const name of ["programs", "rates", "loans"] as const) broker.createService({ mixins: [SERVICE_SCHEMAS[name]] } as any);
+  // PROBE_CONSUMERS=1 adds the services that consume loan events (portfolios, snapshots), as the embedded start runs them.
+  const names = ["programs", "rates", "loans", ...(process.env.PROBE_CONSUMERS ? ["portfolios", "snapshots"] : [])] as const;
+  for (const name of names) broker.createService({ mixins: [SERVICE_SCHEMAS[name as keyof typeof SERVICE_SCHEMAS]] } as any);
   await broker.start();
   try {
     const call = (action: string, params: Record<string, unknown>) => broker.call(action, params, { timeout: 60_000 }) as Promise<any>;

@@ -78,8 +78,20 @@ export interface StoredPending {
 }
 
 export function storedPending(p: PendingMutation): StoredPending {
-  const { id, version, kind, ...rest } = p;
-  return { id, version: version ?? pendingVersion(p), kind, body: JSON.stringify(rest) };
+  const { id, version, kind, response: _response, ...rest } = p;
+  const others = JSON.stringify(rest);
+  // The answer's JSON is spliced in, not serialised again: the idempotency record reuses it.
+  const answer = responseJson(p);
+  const body = answer === undefined ? others : others === "{}" ? `{"response":${answer}}` : `{"response":${answer},${others.slice(1)}`;
+  return { id, version: version ?? pendingVersion(p), kind, body };
+}
+
+const responseJsonCache = new WeakMap<PendingMutation, string | undefined>();
+
+/** JSON of a pending mutation's answer, serialised once per mutation (pending body, idempotency record). */
+function responseJson(p: PendingMutation): string | undefined {
+  if (!responseJsonCache.has(p)) responseJsonCache.set(p, JSON.stringify(p.response));
+  return responseJsonCache.get(p);
 }
 
 /** The pending mutation of a stored loan (either shape: records written before bodies were strings are objects). */
@@ -475,7 +487,7 @@ export class LoanStore {
     }
     // Last: a repeated request answered from this record finds the whole mutation written.
     if (pending.idempotency) {
-      const record = { _id: `${loanId}:${pending.idempotency.key}`, loan_id: loanId, hash: pending.idempotency.hash, response_json: JSON.stringify(pending.response), created_at: new Date().toISOString() };
+      const record = { _id: `${loanId}:${pending.idempotency.key}`, loan_id: loanId, hash: pending.idempotency.hash, response_json: responseJson(pending), created_at: new Date().toISOString() };
       await this.groups.idempotency.add([record]);
     }
   }

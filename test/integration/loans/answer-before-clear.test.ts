@@ -47,6 +47,11 @@ it("stores a pending mutation as id, version, kind and one JSON string, and read
   expect(Object.keys(stored).sort()).toEqual(["body", "id", "kind", "version"]);
   expect(typeof stored.body).toBe("string");
   expect(pendingOf(stored)).toEqual(p);
+  // Without an answer, and with nothing but an answer.
+  const bare: PendingMutation = { id: "l1:v8", version: 8, kind: "close", response: undefined, events: [] };
+  expect(pendingOf(storedPending(bare))).toEqual({ id: "l1:v8", version: 8, kind: "close", events: [] });
+  const onlyAnswer = { id: "l1:v9", version: 9, kind: "x", response: { a: "1.00" } } as unknown as PendingMutation;
+  expect(pendingOf(storedPending(onlyAnswer))).toEqual(onlyAnswer);
   // A record written before bodies were strings reads back as it is.
   expect(pendingOf(p)).toBe(p);
 });
