@@ -566,7 +566,7 @@ export class LoanStore {
         for (const e of i.pending.events) await this.publish(e.subject, e.id, e.payload);
       }));
     }
-    await m.loans.bulkWrite(simple.map((i) => ({ updateOne: { filter: { _id: i.loanId, "pending.id": i.pending.id }, update: { $set: { pending: null } } } })) as any, { ordered: false });
+    await this.clearPending(simple.map((i) => ({ loanId: i.loanId, version: pendingVersion(i.pending), id: i.pending.id })));
   }
 
   /** Finishes every mutation a crash left behind (start-up and a periodic sweep). */
