@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       db.collection("loan_idempotency").findOne({ _id: `${id}:probe-0-0` as any }),
       db.collection("loans_outbox").findOne({ _id: `${id}:v3:0` as any }),
     ]);
-    console.log(`BSON bytes: loan ${size(loanDoc)} (pending cleared), ledger entry ${size(tx)}, idempotency record ${size(idem)}, outbox event ${size(event)}`);
+    console.log(`BSON bytes: loan ${size(loanDoc)} (pending cleared), ledger entry ${size(tx)}, idempotency record ${size(idem)}, outbox event ${event ? `${size(event)}` : "(deleted once published)"}`);
   } finally {
     await broker.stop();
     await mongo.stop();

@@ -2,16 +2,25 @@
  * Transactional outbox without transactions (DESIGN.md §1). A service that moves money or
  * ownership first makes its business write, then writes the event here, keyed by the event id
  * (so writing it again, e.g. when a retried request re-runs, is a no-op), and only then publishes.
- * The relay publishes unpublished records in creation order and marks them published:
+ * The relay publishes unpublished records in creation order and then deletes them (or, with a
+ * retention, marks them published and deletes them later):
  * - right after each enqueue (fast path): the records this process just wrote, from memory, marked
  *   by `_id` — no query over the outbox, which on the embedded wire server would scan every record
  *   kept (the payments and close-of-business paths enqueue thousands a minute). Taken only while
  *   the relay knows nothing older waits: after a failure, or at start, the next run is a scan;
  * - on an interval (recovery: the process died between the business write and the publish, or
  *   the bus was unreachable), by a query for unpublished records oldest first.
- * A crash after the publish but before the mark republishes the record with the same id on the
- * next run; JetStream's duplicate window (Nats-Msg-Id) drops it, and consumers are idempotent
- * anyway. Several instances of a service may relay the same record at once for the same reason.
+ * A crash after the publish but before the delete (or mark) republishes the record with the same
+ * id on the next run; JetStream's duplicate window (Nats-Msg-Id) drops it, and consumers are
+ * idempotent anyway. Several instances of a service may relay the same record at once for the
+ * same reason, and a record written again after it went (a retried request) is published again
+ * under its id, with the same outcome.
+ *
+ * Why delete: the stream is the durable record of what was published; a copy kept here would make
+ * the collection grow with the traffic, and on the embedded wire server every query that is not
+ * an `_id` lookup — the recovery scan, the purge — reads the whole collection (at a few hundred
+ * events a second, an hour's records are a million), while a delete is cheaper there than the
+ * update a mark is. `OUTBOX_RETENTION_MS` keeps published records for inspection instead.
  *
  * The collection lives in the owning service's own database connection, beside its data.
  */
@@ -138,19 +147,16 @@ export interface OutboxRelayOptions {
    * While the fast path is healthy, how often a scan looks for records left unpublished (another
    * process died between its write and its publish and never came back — one that restarts scans
    * at its start — or a record this process wrote outside the fast path). Default 5 s: a CI run saw
-   * one event wait past 10 s with 60 s, its cause not yet found; a scan is 33–80 ms at 100,000
-   * records on the embedded server and a lookup on an index elsewhere.
+   * one event wait past 10 s with 60 s, its cause not yet found. The scan reads the whole
+   * collection on the embedded server — only unpublished records once published ones are
+   * deleted (33–80 ms at 100,000 kept records) — and is a lookup on an index elsewhere.
    */
   scanEveryMs?: number;
   /** Records read per query. Default 200. */
   batchSize?: number;
   /**
-   * Published records older than this are deleted (no TTL indexes here), every tenth of it at
-   * most. Default 1 hour: past JetStream's 5-minute duplicate window and any retry of a half-done
-   * write (an event written again after its record went is published again under the same id,
-   * and consumers skip what they processed). Short because the recovery scan reads the whole
-   * collection on the embedded server (measured 33–80 ms at 100,000 records, which a day of
-   * payments at a few hundred a second would pass by far). 0 = keep.
+   * How long published records are kept, marked `published` (deleted after it, every tenth of it
+   * at most; no TTL indexes here). Default `OUTBOX_RETENTION_MS`, else 0: deleted once published.
    */
   retentionMs?: number;
 }
@@ -183,7 +189,7 @@ export class OutboxRelay {
     this.logger = opts.logger;
     this.intervalMs = opts.intervalMs ?? 5_000;
     this.batchSize = opts.batchSize ?? 200;
-    this.retentionMs = opts.retentionMs ?? 3600_000;
+    this.retentionMs = opts.retentionMs ?? outboxRetentionFromEnv();
     this.scanEveryMs = opts.scanEveryMs ?? 5_000;
   }
 
@@ -287,8 +293,12 @@ export class OutboxRelay {
     return done.length;
   }
 
-  /** One round trip, each record found by `_id` (a lookup on every server). */
+  /** One round trip, each record found by `_id` (a lookup on every server): deleted, or marked when kept. */
   private async markPublished(ids: readonly string[]): Promise<void> {
+    if (!this.retentionMs) {
+      await this.model.collection.deleteMany({ _id: { $in: [...ids] } } as any);
+      return;
+    }
     const update = { $set: { published: true, published_at: new Date() }, $inc: { attempts: 1 } };
     await this.model.bulkWrite(ids.map((_id) => ({ updateOne: { filter: { _id }, update } })), { ordered: false });
   }
@@ -327,10 +337,20 @@ export class OutboxRelay {
     }
   }
 
+  /** Published records past the retention (only when records are kept). */
   private async purge(): Promise<void> {
     const now = Date.now();
     if (!this.retentionMs || now - this.lastPurge < this.retentionMs / 10) return;
     this.lastPurge = now;
     await this.model.deleteMany({ published: true, published_at: { $lt: new Date(now - this.retentionMs) } });
   }
+}
+
+/** OUTBOX_RETENTION_MS: how long published records are kept (default 0: deleted once published). */
+export function outboxRetentionFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.OUTBOX_RETENTION_MS;
+  if (raw === undefined || raw === "") return 0;
+  const ms = Number(raw);
+  if (!Number.isFinite(ms) || ms < 0) throw new Error(`OUTBOX_RETENTION_MS must be a number of milliseconds ≥ 0, not '${raw}'`);
+  return ms;
 }

@@ -116,10 +116,10 @@ describe("DurableEventsMixin", () => {
       "books/onPaid:pay:p2",
       "books/onPaid:pay:p3",
     ]);
+    // Each record is deleted once published (the retried p2, if it was written again after its
+    // record went, was published again under its id and dropped as a duplicate: books saw it once).
     const ledger = publisher.getLocalService("ledger") as any;
-    const outbox = await ledger.db.collection("ledger_outbox").find({}).toArray();
-    expect(outbox).toHaveLength(4); // boot + 3 payments; the retried p2 wrote nothing
-    await waitFor(async () => (await ledger.db.collection("ledger_outbox").countDocuments({ published: false })) === 0, "outbox drained");
+    await waitFor(async () => (await ledger.db.collection("ledger_outbox").countDocuments()) === 0, "outbox drained");
   }
 
   it("delivers in process without a transporter, in the lifecycle order it promises", async () => {

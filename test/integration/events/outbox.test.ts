@@ -8,7 +8,7 @@ import mongoose, { type Connection } from "mongoose";
 import type { DeliveredEvent, DurableBus, DurableEvent } from "../../../shared/events/bus";
 import { handleOnce, processedEventsModel } from "../../../shared/events/idempotency";
 import { JetStreamBus } from "../../../shared/events/jetstream-bus";
-import { enqueueOutbox, enqueueOutboxMany, outboxModel, OutboxRelay } from "../../../shared/events/outbox";
+import { enqueueOutbox, enqueueOutboxMany, outboxModel, outboxRetentionFromEnv, OutboxRelay } from "../../../shared/events/outbox";
 import { quietLogger, waitFor } from "../../support/events/wait";
 import { startTestMongo, uniqueDbUrl, type RunningMongo } from "../../support/mongo";
 import { startNats, type RunningNats } from "../../support/nats";
@@ -41,8 +41,10 @@ describe("outbox relay and idempotent consumption", () => {
     await Promise.all([mongo?.stop(), nats?.stop()]);
   });
 
-  const relay = (opts: { bus?: DurableBus; intervalMs?: number; scanEveryMs?: number } = {}): OutboxRelay => {
-    const r = new OutboxRelay({ model: outboxModel(conn), bus: opts.bus ?? bus, logger: quietLogger, intervalMs: opts.intervalMs ?? 60_000, scanEveryMs: opts.scanEveryMs });
+  // These relays keep what they publish (marked) so the tests can read the marks; the default,
+  // deleting once published, has its own test below.
+  const relay = (opts: { bus?: DurableBus; intervalMs?: number; scanEveryMs?: number; retentionMs?: number } = {}): OutboxRelay => {
+    const r = new OutboxRelay({ model: outboxModel(conn), bus: opts.bus ?? bus, logger: quietLogger, intervalMs: opts.intervalMs ?? 60_000, scanEveryMs: opts.scanEveryMs, retentionMs: opts.retentionMs ?? 3_600_000 });
     relays.push(r);
     return r;
   };
@@ -86,6 +88,31 @@ describe("outbox relay and idempotent consumption", () => {
     const one = await model.findById(ids[0]).lean();
     expect(one).toMatchObject({ published: true, attempts: 1 });
     expect(one?.published_at).toBeInstanceOf(Date);
+  });
+
+  it("by default deletes each record once published, by the fast path and by the scan alike", async () => {
+    const got = await collect("deleted");
+    const model = outboxModel(conn);
+    const r = new OutboxRelay({ model, bus, logger: quietLogger, intervalMs: 200, scanEveryMs: 200 });
+    relays.push(r);
+    // Left unpublished by a crash: the start-up scan publishes it.
+    await enqueueOutbox(model, { id: `del-orphan-${n}`, subject, payload: { amount: "1.00" } });
+    r.start();
+    await waitFor(() => got.some((m) => m.id === `del-orphan-${n}`), "the scan's publish");
+    // Written by this process: the fast path publishes it.
+    const fresh: DurableEvent = { id: `del-fresh-${n}`, subject, payload: { amount: "2.00" }, occurred_at: new Date().toISOString() };
+    await enqueueOutbox(model, fresh);
+    await r.kick([fresh]);
+    await waitFor(() => got.some((m) => m.id === fresh.id), "the fast path's publish");
+    await waitFor(async () => (await model.countDocuments({ _id: { $in: [`del-orphan-${n}`, fresh.id!] } })) === 0, "both deleted");
+    expect(got.filter((m) => m.id.startsWith("del-")).map((m) => m.id)).toEqual([`del-orphan-${n}`, fresh.id]);
+  });
+
+  it("reads OUTBOX_RETENTION_MS: unset or empty = 0, a number of milliseconds, anything else refused", () => {
+    expect(outboxRetentionFromEnv({})).toBe(0);
+    expect(outboxRetentionFromEnv({ OUTBOX_RETENTION_MS: "" })).toBe(0);
+    expect(outboxRetentionFromEnv({ OUTBOX_RETENTION_MS: "3600000" })).toBe(3_600_000);
+    expect(() => outboxRetentionFromEnv({ OUTBOX_RETENTION_MS: "an hour" })).toThrow(/OUTBOX_RETENTION_MS/);
   });
 
   it("publishes, on its interval, a record left unpublished by a crash", async () => {

@@ -17,6 +17,10 @@ import { ledgerOf, must, request } from "../../support/loan-infra/http";
 import { gate, waitFor } from "../../support/events/wait";
 import { pendingOf, storedPending, type PendingMutation } from "../../../services/loans/loan-store";
 
+// This test reads the mutation's event from the loans outbox: keep published records (by default
+// the relay deletes a record once it is published).
+process.env.OUTBOX_RETENTION_MS = "3600000";
+
 let sys: LoanSystem;
 let base: string;
 let conn: Connection;

@@ -18,6 +18,10 @@ import { uniqueDbUrl } from "../../support/mongo";
 import { loanOf, must, request } from "../../support/loan-infra/http";
 import { businessToday } from "../../../shared/runtime/business-date";
 
+// This test reads the events the services published from their outboxes: keep published records
+// (by default the relay deletes a record once it is published).
+process.env.OUTBOX_RETENTION_MS = "3600000";
+
 const ROOT = path.resolve(__dirname, "../../..");
 const BUSINESS_TZ = "America/New_York"; // the default the loans service runs with (shared/config.ts)
 

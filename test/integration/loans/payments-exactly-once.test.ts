@@ -15,6 +15,10 @@ import { makeProduct, startLoanSystem, type LoanSystem } from "../../support/loa
 import { eventually, gatewayUrl, startNode, TEST_TOKENS as T } from "../../support/system";
 import { canonical, figures, ledgerOf, loanOf, must, request, servedCount } from "../../support/loan-infra/http";
 
+// This test reads the events the services published from their outboxes: keep published records
+// (by default the relay deletes a record once it is published).
+process.env.OUTBOX_RETENTION_MS = "3600000";
+
 let sys: LoanSystem;
 let base: string;
 let db: Connection;

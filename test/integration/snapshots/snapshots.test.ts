@@ -17,6 +17,10 @@ import { makeProduct, ok, openLoan, pay } from "../../support/loans";
 import { canonicalLoan } from "../../../shared/snapshots/loan-projection";
 import { toProjected } from "../../../services/snapshots/projection-store";
 
+// This test reads the events the services published from their outboxes: keep published records
+// (by default the relay deletes a record once it is published).
+process.env.OUTBOX_RETENTION_MS = "3600000";
+
 let nats: RunningNats;
 let mongo: RunningMongo;
 let gw: ServiceBroker;
