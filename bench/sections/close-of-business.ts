@@ -87,6 +87,8 @@ function javaLiveHeapMb(pid: number | undefined): number | null {
   try {
     execFileSync("jcmd", [String(pid), "GC.run"], { stdio: "ignore" });
     const m = /used (\d+)K/.exec(execFileSync("jcmd", [String(pid), "GC.heap_info"], { encoding: "utf8" }));
+    // BENCH_COB_HEAP=histogram: what the heap holds, by class (the top 12).
+    if (process.env.BENCH_COB_HEAP === "histogram") console.log(execFileSync("jcmd", [String(pid), "GC.class_histogram"], { encoding: "utf8" }).split("\n").slice(1, 16).join("\n"));
     return m ? Math.round(Number(m[1]) / 1024) : null;
   } catch {
     return null;
@@ -166,6 +168,27 @@ async function rawDriverPass(db: Db, guarded: boolean): Promise<number> {
   return (Date.now() - started) / 1000;
 }
 
+/**
+ * BENCH_COB_STORED=1: what the wire server holds, per collection — documents, and their BSON bytes
+ * per loan of the book (a sample of up to 2,000 documents each) — to see where its heap goes.
+ */
+async function storedReport(db: Db, loans: number, label: string): Promise<void> {
+  if (!process.env.BENCH_COB_STORED) return;
+  const parts: string[] = [];
+  let total = 0;
+  for (const { name } of await db.listCollections().toArray()) {
+    const c = db.collection(name);
+    const n = await c.estimatedDocumentCount();
+    if (!n) continue;
+    const sample = await c.find({}).limit(2000).toArray();
+    const avg = sample.reduce((s, d) => s + BSON.calculateObjectSize(d), 0) / sample.length;
+    const perLoan = (avg * n) / loans;
+    total += perLoan;
+    parts.push(`${name} ${n} docs × ${Math.round(avg)} B = ${Math.round(perLoan)} B/loan`);
+  }
+  console.log(`  stored ${label}: ${Math.round(total)} B of BSON per loan: ${parts.join("; ")}`);
+}
+
 /** BENCH_COB_OPS=1: counts the close's MongoDB operations per collection and method. */
 const opCounts = new Map<string, number>();
 if (process.env.BENCH_COB_OPS) {
@@ -202,6 +225,7 @@ async function benchSize(baseUrl: string, size: number, mix: MixName) {
     await cloneTemplates(db, templates, size - templates.length, { ledger: false, batch: 1000, mix: mix === "realistic" ? spread(REALISTIC_COUNTS) : HEAVY });
     const buildS = (Date.now() - t) / 1000;
     console.log(`  ${size.toLocaleString("en-US")} loans (${mix}) built in ${fmt(buildS)} s; closing ${BOOK_CLOSE_DATE} at ${new Date().toISOString()}…`);
+    await storedReport(db, size, "after the build");
     const heapBuilt = javaLiveHeapMb(java);
     const heapBefore = liveHeap();
     opCounts.clear();
@@ -216,12 +240,13 @@ async function benchSize(baseUrl: string, size: number, mix: MixName) {
     const loadAfterClose = os.loadavg()[0];
     const heapClosed = javaLiveHeapMb(java);
     const heapAfter = liveHeap();
+    await storedReport(db, size, "after the close");
     console.log(`  node live heap (after a full collection): ${mb(heapBefore)} MB before the close (the book was built in this process), ${mb(heapAfter)} MB after; RSS at the start of the close ${mb(rssAtStart)} MB`);
     // Without a TRANSPORTER the durable bus is the in-process stand-in for JetStream: it keeps the
     // published events (the stream) in this process — here, the close's batch events.
-    const retained: { data: string }[] | undefined = (broker.getLocalService("loans") as any)?.durable?.bus?.retained;
-    if (retained) console.log(`  in-process bus (the JetStream stand-in) retains ${retained.length} events, ${mb(retained.reduce((s, r) => s + r.data.length, 0))} MB of JSON`);
-    if (heapBuilt !== null) console.log(`  java live heap: ${heapBuilt} MB after the build, ${heapClosed} MB after the close`);
+    const retained: { events: number; bytes: number } | undefined = (broker.getLocalService("loans") as any)?.durable?.bus?.retention?.();
+    if (retained) console.log(`  in-process bus (the JetStream stand-in) retains ${retained.events} events, ${mb(retained.bytes)} MB of JSON (budget DURABLE_BUS_MAX_BYTES)`);
+    if (heapBuilt !== null) console.log(`  java live heap: ${heapBuilt} MB after the build (${fmt((heapBuilt * 1024) / size, 1)} KB/loan), ${heapClosed} MB after the close (${fmt(((heapClosed ?? NaN) * 1024) / size, 1)} KB/loan)`);
     console.log(`  closed in ${fmt(closeS)} s (node CPU ${fmt(nodeS)} s, java CPU ${fmt(javaS)} s); raw driver pass at ${new Date().toISOString()}…`);
     if (opCounts.size) {
       console.log(`  operations: ${[...opCounts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(", ")}`);
