@@ -110,10 +110,13 @@ const nodeCpu = () => {
 class RssPeak {
   private node = 0;
   private java = 0;
+  /** This process's memory by kind when its RSS peaked (V8 heap reserved and used, buffers). */
+  private atPeak: NodeJS.MemoryUsage | null = null;
   private timer?: NodeJS.Timeout;
   constructor(private readonly pid: number | undefined) {}
   private sample() {
-    this.node = Math.max(this.node, process.memoryUsage.rss());
+    const m = process.memoryUsage();
+    if (m.rss > this.node) [this.node, this.atPeak] = [m.rss, m];
     this.java = Math.max(this.java, procRss(this.pid) || 0);
   }
   start() {
@@ -124,7 +127,7 @@ class RssPeak {
   stop() {
     clearInterval(this.timer);
     this.sample();
-    return { node: this.node, java: this.java };
+    return { node: this.node, java: this.java, atPeak: this.atPeak };
   }
 }
 
@@ -187,6 +190,11 @@ async function storedReport(db: Db, loans: number, label: string): Promise<void>
     parts.push(`${name} ${n} docs × ${Math.round(avg)} B = ${Math.round(perLoan)} B/loan`);
   }
   console.log(`  stored ${label}: ${Math.round(total)} B of BSON per loan: ${parts.join("; ")}`);
+  // The loan document's fields by weight: what makes the hot document what it is.
+  const fields = new Map<string, number>();
+  const sample = await db.collection("loans").find({}).limit(2000).toArray();
+  for (const d of sample) for (const [k, v] of Object.entries(d)) fields.set(k, (fields.get(k) ?? 0) + BSON.calculateObjectSize({ [k]: v }) - 5);
+  console.log(`  a loan's fields (average BSON bytes): ${[...fields].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, n]) => `${k} ${Math.round(n / sample.length)}`).join(", ")}`);
 }
 
 /** BENCH_COB_OPS=1: counts the close's MongoDB operations per collection and method. */
@@ -238,6 +246,10 @@ async function benchSize(baseUrl: string, size: number, mix: MixName) {
     const [nodeS, javaS] = [nodeCpu() - node0, procCpuSeconds(java) - java0];
     const peak = rss.stop();
     const loadAfterClose = os.loadavg()[0];
+    if (peak.atPeak) {
+      const a = peak.atPeak;
+      console.log(`  node at its peak RSS ${mb(a.rss)} MB: V8 heap ${mb(a.heapTotal)} MB reserved, ${mb(a.heapUsed)} MB used; external ${mb(a.external)} MB (array buffers ${mb(a.arrayBuffers)} MB)`);
+    }
     const heapClosed = javaLiveHeapMb(java);
     const heapAfter = liveHeap();
     await storedReport(db, size, "after the close");
