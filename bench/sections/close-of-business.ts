@@ -94,6 +94,18 @@ function javaLiveHeapMb(pid: number | undefined): number | null {
     return null;
   }
 }
+/** The Java server's GC time so far, in seconds (jstat: young, full, concurrent), or null without jstat. */
+function javaGcSeconds(pid: number | undefined): { young: number; full: number; concurrent: number } | null {
+  if (!pid) return null;
+  try {
+    const [head, values] = execFileSync("jstat", ["-gc", String(pid)], { encoding: "utf8" }).trim().split("\n").map((l) => l.trim().split(/\s+/));
+    const at = (k: string) => Number(values[head.indexOf(k)]);
+    return { young: at("YGCT"), full: at("FGCT"), concurrent: at("CGCT") };
+  } catch {
+    return null;
+  }
+}
+
 /** A full collection of this process's heap (the flag set at run time), then its heap in use. */
 v8.setFlagsFromString("--expose-gc");
 const collect: () => void = runInNewContext("gc");
@@ -239,11 +251,13 @@ async function benchSize(baseUrl: string, size: number, mix: MixName) {
     opCounts.clear();
     const rssAtStart = process.memoryUsage.rss();
     const rss = new RssPeak(java).start();
-    const [node0, java0] = [nodeCpu(), procCpuSeconds(java)];
+    const [node0, java0, gc0] = [nodeCpu(), procCpuSeconds(java), javaGcSeconds(java)];
     t = Date.now();
     const r: any = await broker.call("loans.closeOfBusiness", { business_date: BOOK_CLOSE_DATE }, { timeout: 4 * 3600_000 });
     const closeS = (Date.now() - t) / 1000;
-    const [nodeS, javaS] = [nodeCpu() - node0, procCpuSeconds(java) - java0];
+    const [nodeS, javaS, gc1] = [nodeCpu() - node0, procCpuSeconds(java) - java0, javaGcSeconds(java)];
+    // Young and full collections stop the server (pause time); concurrent cycles run beside it.
+    if (gc0 && gc1) console.log(`  java GC during the close: young ${fmt(gc1.young - gc0.young, 2)} s, full ${fmt(gc1.full - gc0.full, 2)} s, concurrent ${fmt(gc1.concurrent - gc0.concurrent, 2)} s (pause and cycle times, not CPU)`);
     const peak = rss.stop();
     const loadAfterClose = os.loadavg()[0];
     if (peak.atPeak) {
