@@ -38,7 +38,7 @@ import { DateTime } from "luxon";
 import { brokerOptions } from "../../moleculer.config";
 import { readConfig } from "../../shared/config";
 import { SERVICE_SCHEMAS } from "../../services";
-import { startJavaWireServer } from "../../shared/runtime/mongo-server";
+import { startJavaWireServer, WIRE_SERVER_JVM_DEFAULTS } from "../../shared/runtime/mongo-server";
 import { PARTITIONS } from "../../shared/loans/origination";
 import { uniqueDbUrl } from "../../test/support/mongo";
 import { BOOK_CLOSE_DATE, bookDayTemplates, bookTemplates, cloneTemplates } from "../../test/support/loan-book";
@@ -303,7 +303,7 @@ async function main() {
   const server = await startJavaWireServer();
   console.log(
     `close of business over ${SIZES.map((s) => s.toLocaleString("en-US")).join(" and ")} loans, mix ${MIX_NAMES.join(" and ")}; chunk ${CHUNK}, ${UNITS} units, ${CONCURRENCY} at a time; ` +
-      `${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}; java ${process.env.MONGO_WIRE_JAVA_OPTS}`,
+      `${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}; java ${[...WIRE_SERVER_JVM_DEFAULTS, process.env.MONGO_WIRE_JAVA_OPTS].join(" ")}`,
   );
   const results: Awaited<ReturnType<typeof benchSize>>[] = [];
   try {
