@@ -251,11 +251,15 @@ async function benchSize(baseUrl: string, size: number, mix: MixName) {
     opCounts.clear();
     const rssAtStart = process.memoryUsage.rss();
     const rss = new RssPeak(java).start();
+    // BENCH_COB_JFR=<file>: a Java Flight Recording of the wire server during the close (`jfr print` reads it).
+    const jfr = process.env.BENCH_COB_JFR && java ? `${process.env.BENCH_COB_JFR}.${size}.jfr` : null;
+    if (jfr) execFileSync("jcmd", [String(java), "JFR.start", "name=cob", "settings=profile", `filename=${jfr}`], { stdio: "ignore" });
     const [node0, java0, gc0] = [nodeCpu(), procCpuSeconds(java), javaGcSeconds(java)];
     t = Date.now();
     const r: any = await broker.call("loans.closeOfBusiness", { business_date: BOOK_CLOSE_DATE }, { timeout: 4 * 3600_000 });
     const closeS = (Date.now() - t) / 1000;
     const [nodeS, javaS, gc1] = [nodeCpu() - node0, procCpuSeconds(java) - java0, javaGcSeconds(java)];
+    if (jfr) execFileSync("jcmd", [String(java), "JFR.stop", "name=cob"], { stdio: "ignore" });
     // Young and full collections stop the server (pause time); concurrent cycles run beside it.
     if (gc0 && gc1) console.log(`  java GC during the close: young ${fmt(gc1.young - gc0.young, 2)} s, full ${fmt(gc1.full - gc0.full, 2)} s, concurrent ${fmt(gc1.concurrent - gc0.concurrent, 2)} s (pause and cycle times, not CPU)`);
     const peak = rss.stop();
