@@ -42,7 +42,7 @@ import * as Ops from "./loans/operations";
 import * as P from "./loans/params";
 import {
   closeChunkSchema, closeRunSchema, closeUnitSchema, loanExternalIdSchema, loanIdempotencySchema, loanModificationSchema, loanPromotionSchema, loanSchema, loanScheduleSchema,
-  loanStatementSchema, loanTransactionSchema,
+  loanStatementSchema, loanTransactionSchema, loanBucketMoveSchema,
 } from "./loans/models";
 import { CloseOfBusiness } from "./loans/close-of-business";
 import { exportPositions } from "./loans/export";
@@ -61,6 +61,7 @@ const collections = {
   loan_modifications: loanModificationSchema,
   loan_promotions: loanPromotionSchema,
   loan_statements: loanStatementSchema,
+  loan_bucket_moves: loanBucketMoveSchema,
   loan_close_runs: closeRunSchema,
   loan_close_units: closeUnitSchema,
   loan_close_chunks: closeChunkSchema,

@@ -38,7 +38,7 @@ import { DateTime } from "luxon";
 import { brokerOptions } from "../../moleculer.config";
 import { readConfig } from "../../shared/config";
 import { SERVICE_SCHEMAS } from "../../services";
-import { startJavaWireServer } from "../../shared/runtime/mongo-server";
+import { startJavaWireServer, WIRE_SERVER_JVM_DEFAULTS } from "../../shared/runtime/mongo-server";
 import { PARTITIONS } from "../../shared/loans/origination";
 import { uniqueDbUrl } from "../../test/support/mongo";
 import { BOOK_CLOSE_DATE, bookDayTemplates, bookTemplates, cloneTemplates } from "../../test/support/loan-book";
@@ -87,11 +87,25 @@ function javaLiveHeapMb(pid: number | undefined): number | null {
   try {
     execFileSync("jcmd", [String(pid), "GC.run"], { stdio: "ignore" });
     const m = /used (\d+)K/.exec(execFileSync("jcmd", [String(pid), "GC.heap_info"], { encoding: "utf8" }));
+    // BENCH_COB_HEAP=histogram: what the heap holds, by class (the top 12).
+    if (process.env.BENCH_COB_HEAP === "histogram") console.log(execFileSync("jcmd", [String(pid), "GC.class_histogram"], { encoding: "utf8" }).split("\n").slice(1, 16).join("\n"));
     return m ? Math.round(Number(m[1]) / 1024) : null;
   } catch {
     return null;
   }
 }
+/** The Java server's GC time so far, in seconds (jstat: young, full, concurrent), or null without jstat. */
+function javaGcSeconds(pid: number | undefined): { young: number; full: number; concurrent: number } | null {
+  if (!pid) return null;
+  try {
+    const [head, values] = execFileSync("jstat", ["-gc", String(pid)], { encoding: "utf8" }).trim().split("\n").map((l) => l.trim().split(/\s+/));
+    const at = (k: string) => Number(values[head.indexOf(k)]);
+    return { young: at("YGCT"), full: at("FGCT"), concurrent: at("CGCT") };
+  } catch {
+    return null;
+  }
+}
+
 /** A full collection of this process's heap (the flag set at run time), then its heap in use. */
 v8.setFlagsFromString("--expose-gc");
 const collect: () => void = runInNewContext("gc");
@@ -108,10 +122,13 @@ const nodeCpu = () => {
 class RssPeak {
   private node = 0;
   private java = 0;
+  /** This process's memory by kind when its RSS peaked (V8 heap reserved and used, buffers). */
+  private atPeak: NodeJS.MemoryUsage | null = null;
   private timer?: NodeJS.Timeout;
   constructor(private readonly pid: number | undefined) {}
   private sample() {
-    this.node = Math.max(this.node, process.memoryUsage.rss());
+    const m = process.memoryUsage();
+    if (m.rss > this.node) [this.node, this.atPeak] = [m.rss, m];
     this.java = Math.max(this.java, procRss(this.pid) || 0);
   }
   start() {
@@ -122,7 +139,7 @@ class RssPeak {
   stop() {
     clearInterval(this.timer);
     this.sample();
-    return { node: this.node, java: this.java };
+    return { node: this.node, java: this.java, atPeak: this.atPeak };
   }
 }
 
@@ -166,6 +183,32 @@ async function rawDriverPass(db: Db, guarded: boolean): Promise<number> {
   return (Date.now() - started) / 1000;
 }
 
+/**
+ * BENCH_COB_STORED=1: what the wire server holds, per collection — documents, and their BSON bytes
+ * per loan of the book (a sample of up to 2,000 documents each) — to see where its heap goes.
+ */
+async function storedReport(db: Db, loans: number, label: string): Promise<void> {
+  if (!process.env.BENCH_COB_STORED) return;
+  const parts: string[] = [];
+  let total = 0;
+  for (const { name } of await db.listCollections().toArray()) {
+    const c = db.collection(name);
+    const n = await c.estimatedDocumentCount();
+    if (!n) continue;
+    const sample = await c.find({}).limit(2000).toArray();
+    const avg = sample.reduce((s, d) => s + BSON.calculateObjectSize(d), 0) / sample.length;
+    const perLoan = (avg * n) / loans;
+    total += perLoan;
+    parts.push(`${name} ${n} docs × ${Math.round(avg)} B = ${Math.round(perLoan)} B/loan`);
+  }
+  console.log(`  stored ${label}: ${Math.round(total)} B of BSON per loan: ${parts.join("; ")}`);
+  // The loan document's fields by weight: what makes the hot document what it is.
+  const fields = new Map<string, number>();
+  const sample = await db.collection("loans").find({}).limit(2000).toArray();
+  for (const d of sample) for (const [k, v] of Object.entries(d)) fields.set(k, (fields.get(k) ?? 0) + BSON.calculateObjectSize({ [k]: v }) - 5);
+  console.log(`  a loan's fields (average BSON bytes): ${[...fields].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, n]) => `${k} ${Math.round(n / sample.length)}`).join(", ")}`);
+}
+
 /** BENCH_COB_OPS=1: counts the close's MongoDB operations per collection and method. */
 const opCounts = new Map<string, number>();
 if (process.env.BENCH_COB_OPS) {
@@ -202,26 +245,38 @@ async function benchSize(baseUrl: string, size: number, mix: MixName) {
     await cloneTemplates(db, templates, size - templates.length, { ledger: false, batch: 1000, mix: mix === "realistic" ? spread(REALISTIC_COUNTS) : HEAVY });
     const buildS = (Date.now() - t) / 1000;
     console.log(`  ${size.toLocaleString("en-US")} loans (${mix}) built in ${fmt(buildS)} s; closing ${BOOK_CLOSE_DATE} at ${new Date().toISOString()}…`);
+    await storedReport(db, size, "after the build");
     const heapBuilt = javaLiveHeapMb(java);
     const heapBefore = liveHeap();
     opCounts.clear();
     const rssAtStart = process.memoryUsage.rss();
     const rss = new RssPeak(java).start();
-    const [node0, java0] = [nodeCpu(), procCpuSeconds(java)];
+    // BENCH_COB_JFR=<file>: a Java Flight Recording of the wire server during the close (`jfr print` reads it).
+    const jfr = process.env.BENCH_COB_JFR && java ? `${process.env.BENCH_COB_JFR}.${size}.jfr` : null;
+    if (jfr) execFileSync("jcmd", [String(java), "JFR.start", "name=cob", "settings=profile", `filename=${jfr}`], { stdio: "ignore" });
+    const [node0, java0, gc0] = [nodeCpu(), procCpuSeconds(java), javaGcSeconds(java)];
     t = Date.now();
     const r: any = await broker.call("loans.closeOfBusiness", { business_date: BOOK_CLOSE_DATE }, { timeout: 4 * 3600_000 });
     const closeS = (Date.now() - t) / 1000;
-    const [nodeS, javaS] = [nodeCpu() - node0, procCpuSeconds(java) - java0];
+    const [nodeS, javaS, gc1] = [nodeCpu() - node0, procCpuSeconds(java) - java0, javaGcSeconds(java)];
+    if (jfr) execFileSync("jcmd", [String(java), "JFR.stop", "name=cob"], { stdio: "ignore" });
+    // Young and full collections stop the server (pause time); concurrent cycles run beside it.
+    if (gc0 && gc1) console.log(`  java GC during the close: young ${fmt(gc1.young - gc0.young, 2)} s, full ${fmt(gc1.full - gc0.full, 2)} s, concurrent ${fmt(gc1.concurrent - gc0.concurrent, 2)} s (pause and cycle times, not CPU)`);
     const peak = rss.stop();
     const loadAfterClose = os.loadavg()[0];
+    if (peak.atPeak) {
+      const a = peak.atPeak;
+      console.log(`  node at its peak RSS ${mb(a.rss)} MB: V8 heap ${mb(a.heapTotal)} MB reserved, ${mb(a.heapUsed)} MB used; external ${mb(a.external)} MB (array buffers ${mb(a.arrayBuffers)} MB)`);
+    }
     const heapClosed = javaLiveHeapMb(java);
     const heapAfter = liveHeap();
+    await storedReport(db, size, "after the close");
     console.log(`  node live heap (after a full collection): ${mb(heapBefore)} MB before the close (the book was built in this process), ${mb(heapAfter)} MB after; RSS at the start of the close ${mb(rssAtStart)} MB`);
     // Without a TRANSPORTER the durable bus is the in-process stand-in for JetStream: it keeps the
     // published events (the stream) in this process — here, the close's batch events.
-    const retained: { data: string }[] | undefined = (broker.getLocalService("loans") as any)?.durable?.bus?.retained;
-    if (retained) console.log(`  in-process bus (the JetStream stand-in) retains ${retained.length} events, ${mb(retained.reduce((s, r) => s + r.data.length, 0))} MB of JSON`);
-    if (heapBuilt !== null) console.log(`  java live heap: ${heapBuilt} MB after the build, ${heapClosed} MB after the close`);
+    const retained: { events: number; bytes: number } | undefined = (broker.getLocalService("loans") as any)?.durable?.bus?.retention?.();
+    if (retained) console.log(`  in-process bus (the JetStream stand-in) retains ${retained.events} events, ${mb(retained.bytes)} MB of JSON (budget DURABLE_BUS_MAX_BYTES)`);
+    if (heapBuilt !== null) console.log(`  java live heap: ${heapBuilt} MB after the build (${fmt((heapBuilt * 1024) / size, 1)} KB/loan), ${heapClosed} MB after the close (${fmt(((heapClosed ?? NaN) * 1024) / size, 1)} KB/loan)`);
     console.log(`  closed in ${fmt(closeS)} s (node CPU ${fmt(nodeS)} s, java CPU ${fmt(javaS)} s); raw driver pass at ${new Date().toISOString()}…`);
     if (opCounts.size) {
       console.log(`  operations: ${[...opCounts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(", ")}`);
@@ -252,7 +307,7 @@ async function main() {
   const server = await startJavaWireServer();
   console.log(
     `close of business over ${SIZES.map((s) => s.toLocaleString("en-US")).join(" and ")} loans, mix ${MIX_NAMES.join(" and ")}; chunk ${CHUNK}, ${UNITS} units, ${CONCURRENCY} at a time; ` +
-      `${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}; java ${process.env.MONGO_WIRE_JAVA_OPTS}`,
+      `${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}; java ${[...WIRE_SERVER_JVM_DEFAULTS, process.env.MONGO_WIRE_JAVA_OPTS].join(" ")}`,
   );
   const results: Awaited<ReturnType<typeof benchSize>>[] = [];
   try {

@@ -54,7 +54,7 @@ export function change(loaded: LoadedLoan, ctx: OpContext, c: ChangeInput): Muta
   // servicing-pitfalls 6: every bucket move is kept, whichever operation made it
   const fromBucket = doc.position?.bucket;
   if (fromBucket && fromBucket !== position.bucket) {
-    set.bucket_history = [...(doc.bucket_history ?? []), { business_date: ctx.today, from: fromBucket, to: position.bucket, days_past_due: position.days_past_due, by: c.kind }];
+    set.bucket_history = [...(doc.bucket_history ?? []), { business_date: ctx.today, from: fromBucket, to: position.bucket, days_past_due: position.days_past_due, by: c.kind, version }];
   }
   const statusChanged = status !== doc.status;
   const reason = c.statusReason ?? c.kind;

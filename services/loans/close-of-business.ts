@@ -37,6 +37,15 @@ export interface CloseModels {
   loan_close_runs: Model<any>;
   loan_close_units: Model<any>;
   loan_close_chunks: Model<any>;
+  loan_bucket_moves: Model<any>;
+}
+
+/** A bucket move of the close, in loan_bucket_moves (see models.ts). */
+export interface BucketMoveDoc {
+  _id: string;
+  loan_id: string;
+  seq: number;
+  record: Record<string, unknown>;
 }
 
 export interface CloseOptions {
@@ -69,7 +78,12 @@ export interface CloseCounts {
 
 const zeroCounts = (): CloseCounts => ({ loans: 0, rate_changes: 0, statements: 0, late_fees: 0, charged_off: 0, status_changes: 0, inline: 0, errors: 0 });
 const OPEN: LoanStatus[] = ["active", "delinquent"];
-const CHUNK_RETENTION_DAYS = 7;
+/**
+ * A chunk record serves only a resume of its own date's close, and a completed close has no unit
+ * left to claim: D-1's are kept a day for a look after the fact, older ones go. (Seven days held
+ * ~420 B of chunk records per loan on the wire server, a tenth of the loan itself.)
+ */
+const CHUNK_RETENTION_DAYS = 1;
 /** What a resumed chunk reads back from its loans (attributesOf's fields, the position, the marks). */
 const RESUME_FIELDS = { close_chunk: 1, pending: 1, version: 1, position: 1, state: 1, annual_rate: 1, config: 1, request: 1, borrower: 1, external_id: 1, product_id: 1, program_id: 1, program_type: 1, disbursement_date: 1, origination_date: 1, maturity_date: 1 };
 
@@ -139,7 +153,7 @@ export class CloseOfBusiness {
   /**
    * Chunk records are needed only to resume their own date's close: those of dates more than
    * CHUNK_RETENTION_DAYS before D go (one delete per completed close; else they pile up, one per
-   * 500 loans per day).
+   * 500 loans per day, ~19 KB each).
    */
   private async purgeChunks(date: string): Promise<void> {
     const before = new Date(Date.parse(`${date}T00:00:00Z`) - CHUNK_RETENTION_DAYS * 86_400_000).toISOString().slice(0, 10);
@@ -258,6 +272,7 @@ export class CloseOfBusiness {
     const prepared: { doc: any; plan: MutationPlan; version: number; set: Record<string, unknown>; pending: any; outcome: CloseOutcome }[] = [];
     const alone: any[] = [];
     const schedules: ScheduleDoc[] = [];
+    const bucketMoves: BucketMoveDoc[] = [];
     await this.store.preloadSchedules(docs);
     for (const doc of docs) {
       if (doc.pending || doc.close_error) {
@@ -266,9 +281,10 @@ export class CloseOfBusiness {
       }
       try {
         const loaded: LoadedLoan = { doc, state: await this.store.stateOf(doc) };
-        const { plan, outcome } = closePlan(loaded, date, (i, d) => indexRates.get(`${i}:${d}`) ?? null);
+        const { plan, outcome, bucketMove } = closePlan(loaded, date, (i, d) => indexRates.get(`${i}:${d}`) ?? null);
         const { version, set, pending } = await this.store.prepare(String(doc._id), loaded, plan, null, schedules);
         prepared.push({ doc, plan, version, set, pending, outcome });
+        if (bucketMove) bucketMoves.push(bucketMove);
       } catch (err) {
         counts.errors++;
         await this.recordError(doc, date, err);
@@ -279,7 +295,7 @@ export class CloseOfBusiness {
     if (prepared.length) {
       await this.recordChunk({ _id: chunkId, business_date: date, unit, chunk, loans: chunkLoans.map((l) => ({ loan_id: l.loan_id, version: l.version })) });
       // Before the loans that point at them (as prepare() would have written them one by one).
-      await this.store.insertSchedules(schedules);
+      await Promise.all([this.store.insertSchedules(schedules), this.writeBucketMoves(bucketMoves)]);
       const now = new Date();
       // The driver's own bulk write (no schema casting: the fields are the store's, as prepared).
       const res = await this.models.loans.collection.bulkWrite(
@@ -322,6 +338,17 @@ export class CloseOfBusiness {
       }
     }
     return counts;
+  }
+
+  /**
+   * The chunk's bucket moves, before the loan writes that count them (`bucket_seq`), as schedules
+   * are: a move whose loan write then loses (a payment came first; the loan is closed on its own,
+   * its move kept on the loan) is an orphan past the loan's `bucket_seq`, read by nobody and
+   * replaced by the loan's next move of that number — hence a replace, not an insert.
+   */
+  private async writeBucketMoves(moves: BucketMoveDoc[]): Promise<void> {
+    if (!moves.length) return;
+    await this.models.loan_bucket_moves.collection.bulkWrite(moves.map((m) => ({ replaceOne: { filter: { _id: m._id }, replacement: m, upsert: true } })) as any, { ordered: false });
   }
 
   /** Publishes a chunk's batch event (dedupe by its id: announcing a chunk again is a no-op). */
@@ -397,7 +424,12 @@ function noChange(_loaded: LoadedLoan): MutationPlan {
  * fields, its ledger entries (late fees, charge-off), modifications, statements and per-loan
  * events. `withBatchEvent` adds a one-loan `loan.close.batch` (for a loan closed on its own).
  */
-export function closePlan(loaded: LoadedLoan, date: string, indexRateOn: (index: string, date: string) => string | null, withBatchEvent = false): { plan: MutationPlan; outcome: CloseOutcome } {
+export function closePlan(
+  loaded: LoadedLoan,
+  date: string,
+  indexRateOn: (index: string, date: string) => string | null,
+  withBatchEvent = false,
+): { plan: MutationPlan; outcome: CloseOutcome; bucketMove: BucketMoveDoc | null } {
   const d = loaded.doc;
   const loanId = String(d._id);
   const outcome = closeLoan(
@@ -457,10 +489,21 @@ export function closePlan(loaded: LoadedLoan, date: string, indexRateOn: (index:
   // per-loan `loan.updated` as well: that was one outbox record, one publish and one second
   // write of the loan (clearing `pending`) per loan per day.
   plan.events = plan.events.filter((e) => e.subject !== LoanEvents.updated);
+  // In a chunk, a bucket move goes to loan_bucket_moves, written by the driver before the chunk's
+  // loan write: the hot document stays the same size however long the loan is delinquent. A loan
+  // closed on its own (the single-loan write path, whose side writes are fixed) keeps it inline.
+  let bucketMove: BucketMoveDoc | null = null;
+  const history = plan.set.bucket_history as Record<string, unknown>[] | undefined;
+  if (!withBatchEvent && history) {
+    const seq = (d.bucket_seq ?? 0) + 1;
+    bucketMove = { _id: `${loanId}:b${seq}`, loan_id: loanId, seq, record: history[history.length - 1] };
+    delete plan.set.bucket_history;
+    plan.set.bucket_seq = seq;
+  }
   if (withBatchEvent) {
     const version = d.version + 1;
     const id = `close:${date}:${loanId}:v${version}`;
     plan.events.push({ subject: LoanEvents.closeBatch, id, payload: { event_id: id, business_date: date, partition: d.partition, chunk: 0, occurred_at: ctx.now, loans: [{ loan_id: loanId, version, attributes: (plan.response as any).attributes, state: (plan.response as any).position }] } });
   }
-  return { plan, outcome };
+  return { plan, outcome, bucketMove };
 }

@@ -82,6 +82,18 @@ export function loanView(doc: any): Record<string, unknown> {
   };
 }
 
+/**
+ * Every bucket move of a loan, oldest first: those its single-loan writes kept on the document and
+ * those the close of business kept in loan_bucket_moves (`moves`: the records `<loan>:b1` up to its
+ * `bucket_seq`, in any order), merged by business date and the version that made each.
+ */
+export function bucketHistoryOf(doc: any, moves: { seq: number; record: Record<string, unknown> }[]): Record<string, unknown>[] {
+  const seq = doc.bucket_seq ?? 0;
+  const side = moves.filter((m) => m.seq <= seq).sort((a, b) => a.seq - b.seq).map((m) => m.record);
+  const key = (e: Record<string, unknown>) => `${e.business_date}|${String(Number(e.version ?? 0)).padStart(12, "0")}`;
+  return [...(doc.bucket_history ?? []), ...side].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
 export const ZERO_COMPONENTS = { principal: "0.00", interest: "0.00", fees: "0.00", deferred_interest: "0.00", credit: "0.00" };
 
 export function componentsOf(a: Allocation): LoanTransaction["components"] {

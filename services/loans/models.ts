@@ -16,6 +16,9 @@
  *   loan_modifications  rate changes and other modifications, `_id` = `<loan>:m<seq>`
  *   loan_promotions     PromoRate records, `_id` = `<loan>:p<seq>`
  *   loan_statements     line-of-credit statements, `_id` = `<loan>:s<seq>`
+ *   loan_bucket_moves   the delinquency-bucket moves a close-of-business chunk made, `_id` =
+ *                       `<loan>:b<seq>` (seq up to the loan's `bucket_seq`): kept (every move is,
+ *                       servicing-pitfalls 6) but read by no view, so off the hot document
  *
  * Side documents are written after the loan, keyed by ids fixed inside the loan write, so a
  * retry after a crash writes the same documents again instead of new ones.
@@ -67,7 +70,9 @@ export const loanSchema = new Schema(
     late_fees: { type: [String], default: [] },
     next_reset_date: { type: String, default: null },
     next_statement_date: { type: String, default: null },
+    /** Bucket moves made by single-loan writes; the close's are in loan_bucket_moves (up to `bucket_seq`). */
     bucket_history: { type: [Mixed], default: [] },
+    bucket_seq: { type: Number, default: 0 },
     status_history: { type: [Mixed], default: [] },
     pending: { type: Mixed, default: null },
     version: { type: Number, default: 1 },
@@ -122,6 +127,7 @@ export const loanExternalIdSchema = new Schema({ _id: String, loan_id: String },
 export const loanModificationSchema = new Schema({ _id: String, loan_id: String, seq: Number, record: Mixed }, { minimize: false, versionKey: false });
 export const loanPromotionSchema = new Schema({ _id: String, loan_id: String, seq: Number, record: Mixed }, { minimize: false, versionKey: false });
 export const loanStatementSchema = new Schema({ _id: String, loan_id: String, seq: Number, record: Mixed }, { minimize: false, versionKey: false });
+export const loanBucketMoveSchema = new Schema({ _id: String, loan_id: String, seq: Number, record: Mixed }, { minimize: false, versionKey: false });
 
 /** Close-of-business bookkeeping: one run per business date, its work units (leased), its chunks. */
 export const closeRunSchema = new Schema({ _id: String, business_date: String, status: String, started_at: Date, completed_at: Date, counts: Mixed, units: Number }, { minimize: false, versionKey: false });

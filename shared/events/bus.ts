@@ -10,7 +10,7 @@
  * - InProcessBus (in-process-bus.ts): the embedded default (no TRANSPORTER), same semantics
  *   within one process, durable only for the life of that process.
  */
-import { InProcessBus } from "./in-process-bus";
+import { InProcessBus, retainedBytesFromEnv } from "./in-process-bus";
 import { JetStreamBus, type JetStreamBusOptions } from "./jetstream-bus";
 
 /** What a publisher hands to the bus. `id` is the dedupe key: publishing an id twice delivers once. */
@@ -99,5 +99,5 @@ export interface CreateBusOptions extends Partial<Omit<JetStreamBusOptions, "nat
 export async function createDurableBus(opts: CreateBusOptions): Promise<DurableBus> {
   const { natsUrl, logger, ...rest } = opts;
   if (natsUrl) return JetStreamBus.connect({ ...rest, natsUrl, logger });
-  return new InProcessBus({ logger });
+  return new InProcessBus({ logger, maxRetainedBytes: retainedBytesFromEnv() });
 }

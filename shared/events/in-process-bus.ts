@@ -22,7 +22,20 @@ export interface InProcessBusOptions {
   duplicateWindowMs?: number;
   /** Events kept for durables that subscribe later (the stream's retention). Default 100 000. */
   maxRetained?: number;
+  /**
+   * The same retention bounded by size: the serialised events kept, in bytes (as a JetStream
+   * stream's max_bytes). Default 64 MiB (DURABLE_BUS_MAX_BYTES). A count alone let the close of
+   * business's batch events (a chunk's states each, ~36 KB) hold ~200 MB of a 200,000-loan close.
+   */
+  maxRetainedBytes?: number;
 }
+
+/** The in-process bus's byte budget from DURABLE_BUS_MAX_BYTES (a positive integer), else 64 MiB. */
+export function retainedBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.DURABLE_BUS_MAX_BYTES);
+  return Number.isInteger(n) && n > 0 ? n : DEFAULT_MAX_RETAINED_BYTES;
+}
+export const DEFAULT_MAX_RETAINED_BYTES = 64 * 1024 * 1024;
 
 /** One stored event: the subject for matching and the serialised envelope. */
 interface Stored {
@@ -63,6 +76,9 @@ export class InProcessBus implements DurableBus {
   private readonly logger: BusLogger;
   private readonly duplicateWindowMs: number;
   private readonly maxRetained: number;
+  private readonly maxRetainedBytes: number;
+  /** The serialised size of `retained` (string length: the envelopes are JSON, mostly ASCII). */
+  private retainedBytes = 0;
   private readonly seen = new Map<string, number>();
   private readonly retained: Stored[] = [];
   private readonly durables = new Map<string, Durable>();
@@ -73,6 +89,7 @@ export class InProcessBus implements DurableBus {
     this.logger = opts.logger;
     this.duplicateWindowMs = opts.duplicateWindowMs ?? 5 * 60_000;
     this.maxRetained = opts.maxRetained ?? 100_000;
+    this.maxRetainedBytes = opts.maxRetainedBytes ?? DEFAULT_MAX_RETAINED_BYTES;
   }
 
   async publish(event: DurableEvent): Promise<void> {
@@ -96,8 +113,8 @@ export class InProcessBus implements DurableBus {
       }),
     };
     this.retained.push(stored);
-    // Trim in chunks: Array#shift per publish would be O(n) each time.
-    if (this.retained.length > this.maxRetained * 1.1) this.retained.splice(0, this.retained.length - this.maxRetained);
+    this.retainedBytes += stored.data.length;
+    this.trimRetained();
     for (const d of this.durables.values()) {
       if (subjectMatches(d.filter, stored.subject)) {
         d.ready.push({ stored, deliveries: 0 });
@@ -219,6 +236,31 @@ export class InProcessBus implements DurableBus {
       d.ready.unshift(...abandoned.map((x) => x.pending));
       this.schedulePump(d);
     }
+  }
+
+  /**
+   * Drops the oldest retained events beyond the count or the byte budget, as a JetStream stream
+   * with limits discards its oldest messages. What goes is gone for a durable created later: its
+   * "deliver all" sees only what is still retained. A durable that exists keeps its own backlog
+   * (`ready` holds its events), so no consumer that was subscribed loses an event. Trimmed in
+   * chunks, past 110 % of a limit back to it: Array#shift per publish would be O(n) each time.
+   */
+  private trimRetained(): void {
+    const overCount = this.retained.length > this.maxRetained * 1.1;
+    const overBytes = this.retainedBytes > this.maxRetainedBytes * 1.1 && this.retained.length > 1;
+    if (!overCount && !overBytes) return;
+    let drop = Math.max(0, this.retained.length - this.maxRetained);
+    let bytes = this.retainedBytes;
+    for (let i = 0; i < drop; i++) bytes -= this.retained[i].data.length;
+    // Always keep the newest event, whatever its size.
+    while (bytes > this.maxRetainedBytes && drop < this.retained.length - 1) bytes -= this.retained[drop++].data.length;
+    this.retained.splice(0, drop);
+    this.retainedBytes = bytes;
+  }
+
+  /** What is retained for durables created later: events and their serialised size. */
+  retention(): { events: number; bytes: number } {
+    return { events: this.retained.length, bytes: this.retainedBytes };
   }
 
   private forgetOldIds(now: number): void {

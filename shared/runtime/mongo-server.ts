@@ -161,8 +161,13 @@ export interface JavaWireServerOptions {
  * every 2 s: every request in flight then waited (the payments bench's p99 was that pause). A
  * 20 ms goal makes G1 collect a smaller young generation more often: measured p99 214–230 → 136 ms
  * at ~760 payments/s, the same throughput.
+ *
+ * String deduplication: every document is a tree of Java maps whose keys (and many values: dates,
+ * statuses, "0.00") are separate String objects; G1 then shares their bytes. Measured on the
+ * close-of-business bench's book: 34.8 → 24.7 KB of live heap per loan after the build, 41.1 →
+ * 28.3 after a close (the live set is most of what a big book's collections cost).
  */
-export const WIRE_SERVER_JVM_DEFAULTS = ["-XX:MaxGCPauseMillis=20"];
+export const WIRE_SERVER_JVM_DEFAULTS = ["-XX:MaxGCPauseMillis=20", "-XX:+UseStringDeduplication"];
 
 export function startJavaWireServer(opts: JavaWireServerOptions = {}): Promise<RunningMongo> {
   const jar = opts.jar ?? wireServerJarPath();

@@ -131,6 +131,8 @@ export async function cloneTemplates(db: Db, templateIds: string[], count: numbe
     const prefix = new RegExp(`^${id}`);
     const related: Record<string, any[]> = {
       loan_schedules: await db.collection("loan_schedules").find({ _id: prefix as any }).toArray(),
+      // The close's bucket moves are the loan's own history (its `bucket_seq` counts them).
+      loan_bucket_moves: await db.collection("loan_bucket_moves").find({ _id: prefix as any }).toArray(),
     };
     if (ledger) {
       for (const c of ["loan_transactions", "loan_modifications", "loan_statements"]) related[c] = await db.collection(c).find({ _id: prefix as any }).toArray();
@@ -184,8 +186,8 @@ function stripClock(value: any): any {
 
 /**
  * Every loan as the business sees it: the document (without wall-clock times, close bookkeeping,
- * and with its schedule's rows in place of the schedule's random id), its ledger, modifications
- * and statements.
+ * and with its schedule's rows in place of the schedule's random id), its ledger, modifications,
+ * statements and the close's bucket moves.
  */
 export async function snapshotBook(db: Db): Promise<Map<string, any>> {
   const out = new Map<string, any>();
@@ -198,7 +200,7 @@ export async function snapshotBook(db: Db): Promise<Map<string, any>> {
     }
     return m;
   };
-  const [ledger, mods, statements] = [await byLoan("loan_transactions"), await byLoan("loan_modifications"), await byLoan("loan_statements")];
+  const [ledger, mods, statements, bucketMoves] = [await byLoan("loan_transactions"), await byLoan("loan_modifications"), await byLoan("loan_statements"), await byLoan("loan_bucket_moves")];
   const schedules = new Map<string, any>();
   for (const s of await db.collection("loan_schedules").find({}).toArray()) schedules.set(String(s._id), s.installments);
   for (const doc of await db.collection("loans").find({}).toArray()) {
@@ -212,6 +214,8 @@ export async function snapshotBook(db: Db): Promise<Map<string, any>> {
       ledger: ledger.get(id) ?? [],
       modifications: mods.get(id) ?? [],
       statements: statements.get(id) ?? [],
+      // Up to the loan's count: a move past it is an orphan of a lost write, read by nobody.
+      bucket_moves: (bucketMoves.get(id) ?? []).filter((m) => m.seq <= (doc.bucket_seq ?? 0)),
     });
   }
   return out;

@@ -8,6 +8,7 @@ import Decimal from "decimal.js";
 import { DateTime } from "luxon";
 import { makeProduct, ok, openLoan, pay, startLoanSystem, type LoanSystem } from "../../support/loans";
 import { TEST_TOKENS as T } from "../../support/system";
+import { bucketHistoryOf } from "../../../services/loans/loan-views";
 
 let sys: LoanSystem;
 let loans: any;
@@ -101,7 +102,16 @@ describe("a loan that stops paying, followed for 130 days", () => {
     const moves = (await sys.core.call("loans.getLoan", { id: loan.id }, { meta: { user: { role: "admin", token_id: "t" } } })) as any;
     expect(moves.status_history.map((h: any) => h.to)).toEqual(["pending", "active", "delinquent", "active"]);
     const raw: any = await loans.models.loans.findById(loan.id).lean();
-    expect(raw.bucket_history.map((b: any) => b.to)).toEqual(["1_29", "30_59", "current"]);
+    // The close's moves are off the hot document (loan_bucket_moves), the payment's cure on it.
+    const sideMoves: any[] = await loans.models.loan_bucket_moves.find({ loan_id: loan.id }).lean();
+    expect(raw.bucket_seq).toBe(2);
+    expect(sideMoves.map((m) => m._id).sort()).toEqual([`${loan.id}:b1`, `${loan.id}:b2`]);
+    expect(raw.bucket_history.map((b: any) => b.to)).toEqual(["current"]);
+    expect(bucketHistoryOf(raw, sideMoves).map((b: any) => `${b.business_date} ${b.from}→${b.to} by ${b.by}`)).toEqual([
+      expect.stringMatching(/^2025-02-\d\d current→1_29 by close$/),
+      expect.stringMatching(/^2025-03-0\d 1_29→30_59 by close$/),
+      "2025-03-06 30_59→current by payment",
+    ]);
   }, 120_000);
 
   it("a same-day prepayment never shows a day past due", async () => {

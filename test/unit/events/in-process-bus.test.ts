@@ -223,6 +223,38 @@ describe("InProcessBus", () => {
     expect(got).toEqual(["while-down"]);
   });
 
+  it("retains for later durables by bytes as well as by count: the oldest go, a subscribed durable keeps its backlog", async () => {
+    // Each envelope is ~1 KB of JSON; a 5 KB budget keeps the newest few.
+    const small = new InProcessBus({ logger: quietLogger, maxRetainedBytes: 5_000 });
+    const early: string[] = [];
+    await small.consume({ consumer: "early", subject: "s.t", handler: async (m) => void early.push(m.id) });
+    const pad = "x".repeat(1_000);
+    for (let i = 1; i <= 20; i++) await small.publish({ id: `e${i}`, subject: "s.t", payload: { pad } });
+    const { events, bytes } = small.retention();
+    expect(bytes).toBeLessThanOrEqual(5_000 * 1.1);
+    expect(events).toBeGreaterThanOrEqual(4);
+    expect(events).toBeLessThan(20);
+    const late: string[] = [];
+    await small.consume({ consumer: "late", subject: "s.t", handler: async (m) => void late.push(m.id) });
+    await waitFor(() => early.length === 20 && late.length === events, "both durables");
+    // The later durable's "deliver all" is what is still retained: the newest events, in order.
+    expect(late).toEqual(Array.from({ length: events }, (_, k) => `e${21 - events + k}`));
+    expect(early).toEqual(Array.from({ length: 20 }, (_, k) => `e${k + 1}`));
+    await small.close();
+  });
+
+  it("keeps the newest event even when it alone is over the byte budget", async () => {
+    const tiny = new InProcessBus({ logger: quietLogger, maxRetainedBytes: 10 });
+    await tiny.publish({ id: "a", subject: "s.t", payload: "x".repeat(100) });
+    await tiny.publish({ id: "b", subject: "s.t", payload: "x".repeat(100) });
+    expect(tiny.retention().events).toBe(1);
+    const got: string[] = [];
+    await tiny.consume({ consumer: "c", subject: "s.t", handler: async (m) => void got.push(m.id) });
+    await waitFor(() => got.length === 1, "the newest");
+    expect(got).toEqual(["b"]);
+    await tiny.close();
+  });
+
   it("refuses bad subjects and missing ids", async () => {
     await expect(bus.publish({ id: "1", subject: "loan.*", payload: null })).rejects.toThrow(/invalid event subject/);
     await expect(bus.publish({ id: "", subject: "loan.x", payload: null })).rejects.toThrow(/without id/);
