@@ -30,7 +30,9 @@ fi
 # 3. The MongoDB wire-protocol server (mongo-java-server from Maven Central) for when no MONGO_URL
 #    is given and no Docker engine answers.
 jar="test/support/mongo-wire-server/target/mongo-wire-server.jar"
-if [ -z "${MONGO_URL:-}" ] && [ ! -f "$jar" ]; then
+# Built when missing, and again when its sources changed since (a pull that changed the launcher).
+stale_jar() { [ ! -f "$jar" ] || [ -n "$(find test/support/mongo-wire-server/src test/support/mongo-wire-server/pom.xml -newer "$jar" -print -quit)" ]; }
+if [ -z "${MONGO_URL:-}" ] && stale_jar; then
   if command -v mvn >/dev/null && command -v java >/dev/null; then
     log "building the MongoDB wire-protocol server (Maven)"
     mvn -q -B -f test/support/mongo-wire-server/pom.xml package -DskipTests >&2

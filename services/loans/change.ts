@@ -89,7 +89,23 @@ export function change(loaded: LoadedLoan, ctx: OpContext, c: ChangeInput): Muta
     promotions,
     statements,
     events,
-    response: c.response({ loan: loanView(after), version, position, attributes: base.attributes }),
+    response: c.response(afterView(after, version, position, base.attributes)),
+  };
+}
+
+/**
+ * What an operation's answer is built from, the loan's API view computed only when the answer
+ * reads it (a close of business answers attributes and position only, for every loan of a chunk).
+ */
+function afterView(after: Record<string, unknown>, version: number, position: LoanPosition, attributes: LoanAttributes) {
+  let view: Record<string, unknown> | undefined;
+  return {
+    get loan() {
+      return (view ??= loanView(after));
+    },
+    version,
+    position,
+    attributes,
   };
 }
 

@@ -5,7 +5,11 @@
  */
 import mongoose from "mongoose";
 import { makeProduct, ok, openLoan, pay, startLoanSystem, type LoanSystem } from "../../support/loans";
-import { TEST_TOKENS as T } from "../../support/system";
+import { eventually, TEST_TOKENS as T } from "../../support/system";
+
+// A refused request must leave the loans outbox as it was: keep published records so the count
+// sees every write (by default the relay deletes a record once it is published).
+process.env.OUTBOX_RETENTION_MS = "3600000";
 
 let sys: LoanSystem;
 let db: mongoose.Connection;
@@ -31,7 +35,12 @@ async function footprint(loanId: string) {
 }
 
 async function expectRefused(loanId: string, req: Promise<{ status: number; body: any }>, status: number, fields?: string[]) {
-  const before = await footprint(loanId);
+  // The loan as the last accepted request left it, its `pending` mark cleared (the clear follows
+  // that request's answer).
+  const before = await eventually(async () => {
+    const f = await footprint(loanId);
+    return !JSON.parse(f.loan).pending && f;
+  });
   const res = await req;
   expect({ status: res.status, body: res.body }).toMatchObject({ status });
   expect(res.body.error).toBeDefined();

@@ -2,7 +2,6 @@ package platform.mongowire;
 
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,7 +9,8 @@ import java.net.InetSocketAddress;
 import java.util.List;
 
 /**
- * Runs mongo-java-server's in-memory backend on 127.0.0.1.
+ * Runs mongo-java-server's in-memory backend on 127.0.0.1 (with replies that hold each document as of
+ * one moment: see SnapshotMemoryBackend).
  *
  * <p>Usage: {@code java -jar mongo-wire-server.jar [port] [--ignore-stdin]}; port 0 (the default)
  * picks a free one. Prints exactly one line {@code LISTENING <port>} on stdout once it accepts
@@ -50,7 +50,7 @@ public final class Launcher {
             }
         }
 
-        MongoServer server = new MongoServer(new MemoryBackend().version(MONGO_7_0));
+        MongoServer server = new MongoServer(new SnapshotMemoryBackend().version(MONGO_7_0));
         server.bind("127.0.0.1", port);
         InetSocketAddress address = server.getLocalAddress();
 
