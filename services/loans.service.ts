@@ -474,9 +474,8 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
      * servicing-pitfalls 8: a loan behind the last completed close is brought up to date before a
      * write; a loan the close could not process answers 409 until a close succeeds.
      */
-    async upToDate(this: Self, loanId: string, peeked?: any): Promise<boolean> {
+    async upToDate(this: Self, loanId: string, doc: any): Promise<boolean> {
       if (!this.lastClosed) return true; // no close has run: nothing can be behind it
-      const doc: any = peeked === undefined ? await this.store.peek(loanId) : peeked;
       if (!doc) return true;
       if (doc.close_error) throw new ConflictError(`loan ${loanId} is held by a failed close of business (${doc.close_error.business_date}): ${doc.close_error.message}`, { loan_id: loanId, close_error: doc.close_error });
       // the last close before today (a simulation walking the calendar may have closed later dates)
@@ -715,7 +714,7 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
 };
 
 interface Methods {
-  upToDate(loanId: string, peeked?: any): Promise<boolean>;
+  upToDate(loanId: string, doc: any): Promise<boolean>;
   closeDate(date: string, announce?: boolean): Promise<unknown>;
   onCloseTick(e: DeliveredEvent): Promise<void>;
   originate(ctx: Ctx<CreateLoanRequest>): Promise<unknown>;

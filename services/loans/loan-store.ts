@@ -215,15 +215,6 @@ export class LoanStore {
     };
   }
 
-  /**
-   * The stored loan document as it is (pending or not), or null: a grouped `_id` read for a look
-   * before a mutation (is the loan behind the last close?) that costs no round trip of its own
-   * when other requests are in flight.
-   */
-  peek(loanId: string): Promise<any> {
-    return this.findLoan(loanId);
-  }
-
   /** The loan and the key's idempotency record in one grouped round trip (see Prefetched). */
   async prefetch(loanId: string, key?: string | null): Promise<Prefetched> {
     const [doc, record] = await Promise.all([this.findLoan(loanId), key ? this.findIdempotency(loanId, key) : Promise.resolve(null)]);
@@ -351,8 +342,7 @@ export class LoanStore {
       const won = await this.loanWrites.call({ loanId, version, set: { ...set, pending: storedPending(pending), version: version + 1 } });
       if (!won) continue; // another process wrote first: recompute on its result
       failpoint("loans.after-loan-write");
-      const sides = this.sideWrites(loanId, pending);
-      const settled = this.track(pending.id, sides.then(() => this.clear(loanId, pending)));
+      const { sides, settled } = this.startFinish(loanId, pending);
       await sides; // answered once the side writes are done; the clear settles the queue (see the header)
       return { response: p.response as T, replayed: false, settled };
     }
@@ -440,19 +430,19 @@ export class LoanStore {
    * times; one this process is already finishing is awaited, not written again.
    */
   async finish(loanId: string, pending: PendingMutation): Promise<void> {
-    const running = this.finishing.get(pending.id);
-    if (running) return running;
-    return this.track(pending.id, this.sideWrites(loanId, pending).then(() => this.clear(loanId, pending)));
+    return this.finishing.get(pending.id) ?? this.startFinish(loanId, pending).settled;
   }
 
-  /** Registers a finish in flight under its pending id until it settles. */
-  private track(id: string, done: Promise<void>): Promise<void> {
-    this.finishing.set(id, done);
+  /** Side writes, then the clear, registered under the pending id until settled (finish() joins it). */
+  private startFinish(loanId: string, pending: PendingMutation): { sides: Promise<void>; settled: Promise<void> } {
+    const sides = this.sideWrites(loanId, pending);
+    const settled = sides.then(() => this.clear(loanId, pending));
+    this.finishing.set(pending.id, settled);
     const forget = () => {
-      if (this.finishing.get(id) === done) this.finishing.delete(id);
+      if (this.finishing.get(pending.id) === settled) this.finishing.delete(pending.id);
     };
-    done.then(forget, forget);
-    return done;
+    settled.then(forget, forget);
+    return { sides, settled };
   }
 
   /**

@@ -16,10 +16,9 @@ import { gatewayUrl, TEST_TOKENS as T } from "../../support/system";
 import { ledgerOf, must, request } from "../../support/loan-infra/http";
 import { gate, waitFor } from "../../support/events/wait";
 import { pendingOf, storedPending, type PendingMutation } from "../../../services/loans/loan-store";
+import { keepPublishedOutboxRecords } from "../../support/events/keep-published";
 
-// This test reads the mutation's event from the loans outbox: keep published records (by default
-// the relay deletes a record once it is published).
-process.env.OUTBOX_RETENTION_MS = "3600000";
+keepPublishedOutboxRecords();
 
 let sys: LoanSystem;
 let base: string;

@@ -18,10 +18,9 @@ import { startNode } from "../../support/system";
 import { eventually } from "../../support/http";
 import { startSystemProcess, type StartedProcess } from "../../support/processes";
 import { BOOK_CLOSE_DATE as D, bookTemplates, closeBatches, cloneTemplates, copyDatabase, snapshotBook } from "../../support/loan-book";
+import { keepPublishedOutboxRecords } from "../../support/events/keep-published";
 
-// This test reads the events the services published from their outboxes: keep published records
-// (by default the relay deletes a record once it is published).
-process.env.OUTBOX_RETENTION_MS = "3600000";
+keepPublishedOutboxRecords();
 
 const UNITS = 4;
 const CHUNK = 10;

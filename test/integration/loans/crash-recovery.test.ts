@@ -31,10 +31,9 @@ import { bookedWatcher } from "../../support/loan-infra/booked-watcher";
 import { pendingOf } from "../../../services/loans/loan-store";
 import { canonical, figures, ledgerOf, loanOf, must, request, type RawResponse } from "../../support/loan-infra/http";
 import { durableName } from "../../../shared/events/subjects";
+import { keepPublishedOutboxRecords } from "../../support/events/keep-published";
 
-// This test reads the events the services published from their outboxes: keep published records
-// (by default the relay deletes a record once it is published).
-process.env.OUTBOX_RETENTION_MS = "3600000";
+keepPublishedOutboxRecords();
 
 const NODE_ID = "loans-crash-node";
 const FAILPOINT = "loans.after-loan-write";

@@ -17,10 +17,9 @@ import { eventually, gatewayUrl, TEST_TOKENS as T } from "../../support/system";
 import { uniqueDbUrl } from "../../support/mongo";
 import { loanOf, must, request } from "../../support/loan-infra/http";
 import { businessToday } from "../../../shared/runtime/business-date";
+import { keepPublishedOutboxRecords } from "../../support/events/keep-published";
 
-// This test reads the events the services published from their outboxes: keep published records
-// (by default the relay deletes a record once it is published).
-process.env.OUTBOX_RETENTION_MS = "3600000";
+keepPublishedOutboxRecords();
 
 const ROOT = path.resolve(__dirname, "../../..");
 const BUSINESS_TZ = "America/New_York"; // the default the loans service runs with (shared/config.ts)

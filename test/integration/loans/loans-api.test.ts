@@ -6,10 +6,10 @@
 import mongoose from "mongoose";
 import { makeProduct, ok, openLoan, pay, startLoanSystem, type LoanSystem } from "../../support/loans";
 import { eventually, TEST_TOKENS as T } from "../../support/system";
+import { keepPublishedOutboxRecords } from "../../support/events/keep-published";
 
-// A refused request must leave the loans outbox as it was: keep published records so the count
-// sees every write (by default the relay deletes a record once it is published).
-process.env.OUTBOX_RETENTION_MS = "3600000";
+// A refused request must leave the outbox as it was: the count must see every write.
+keepPublishedOutboxRecords();
 
 let sys: LoanSystem;
 let db: mongoose.Connection;

@@ -14,10 +14,9 @@ import mongoose, { type Connection } from "mongoose";
 import { makeProduct, startLoanSystem, type LoanSystem } from "../../support/loans";
 import { eventually, gatewayUrl, startNode, TEST_TOKENS as T } from "../../support/system";
 import { canonical, figures, ledgerOf, loanOf, must, request, servedCount } from "../../support/loan-infra/http";
+import { keepPublishedOutboxRecords } from "../../support/events/keep-published";
 
-// This test reads the events the services published from their outboxes: keep published records
-// (by default the relay deletes a record once it is published).
-process.env.OUTBOX_RETENTION_MS = "3600000";
+keepPublishedOutboxRecords();
 
 let sys: LoanSystem;
 let base: string;

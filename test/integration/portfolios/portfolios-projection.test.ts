@@ -11,10 +11,9 @@ import { MongoMixin } from "../../../shared/db/mongo.mixin";
 import { DurableEventsMixin } from "../../../shared/events/durable-events.mixin";
 import { LoanEvents, type LoanCloseBatchEvent } from "../../../shared/contracts/loans";
 import { attributes, position, tx } from "../../unit/portfolios/fixtures";
+import { keepPublishedOutboxRecords } from "../../support/events/keep-published";
 
-// This test reads the events the services published from their outboxes: keep published records
-// (by default the relay deletes a record once it is published).
-process.env.OUTBOX_RETENTION_MS = "3600000";
+keepPublishedOutboxRecords();
 
 let mongo: RunningMongo;
 let broker: ServiceBroker;

@@ -16,10 +16,9 @@ import { apiClient, eventually, gatewayUrl, startNode, TEST_TOKENS as T, waitFor
 import { makeProduct, ok, openLoan, pay } from "../../support/loans";
 import { canonicalLoan } from "../../../shared/snapshots/loan-projection";
 import { toProjected } from "../../../services/snapshots/projection-store";
+import { keepPublishedOutboxRecords } from "../../support/events/keep-published";
 
-// This test reads the events the services published from their outboxes: keep published records
-// (by default the relay deletes a record once it is published).
-process.env.OUTBOX_RETENTION_MS = "3600000";
+keepPublishedOutboxRecords();
 
 let nats: RunningNats;
 let mongo: RunningMongo;
