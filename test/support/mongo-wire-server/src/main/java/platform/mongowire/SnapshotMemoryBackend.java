@@ -1,8 +1,10 @@
 package platform.mongowire;
 
+import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.QueryParameters;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
@@ -45,6 +47,18 @@ final class SnapshotMemoryBackend extends MemoryBackend {
         protected MemoryCollection openOrCreateCollection(String collectionName, CollectionOptions options) {
             return new SnapshotMemoryCollection(this, collectionName, options, registry);
         }
+
+        /**
+         * The library checks and creates here without the database's lock, which its implicit
+         * creation (the first insert, update or index of a collection) holds: a {@code create} beside
+         * a first insert made two collections of one name, the second replacing the first and the
+         * inserted documents with it (a test's 64 seeded counters gone, every update after matching
+         * nothing). Under the same lock the two are ordered: one creates, the other finds it.
+         */
+        @Override
+        public synchronized MongoCollection<Integer> createCollectionOrThrowIfExists(String collectionName, CollectionOptions options) {
+            return super.createCollectionOrThrowIfExists(collectionName, options);
+        }
     }
 
     private static final class SnapshotMemoryCollection extends MemoryCollection {
@@ -81,6 +95,22 @@ final class SnapshotMemoryBackend extends MemoryBackend {
                 copies.add(document == null ? null : new Document(document));
             }
             return super.createQueryResult(copies, batchSize);
+        }
+
+        /**
+         * The library adds and drops an index without the collection's lock: an index built beside
+         * an insert (mongoose creating a model's indexes while the first documents arrive) walked the
+         * document list and the index list as the insert changed them, and the insert failed or a
+         * document went unindexed. Writes and index changes now take turns.
+         */
+        @Override
+        public synchronized void addIndex(Index<Integer> index) {
+            super.addIndex(index);
+        }
+
+        @Override
+        public synchronized void dropIndex(String indexName) {
+            super.dropIndex(indexName);
         }
 
         @Override
