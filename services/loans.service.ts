@@ -40,6 +40,7 @@ import { change, type OpContext } from "./loans/change";
 import { loanView, transactionView } from "./loans/loan-views";
 import * as Ops from "./loans/operations";
 import * as P from "./loans/params";
+import { decodeLoan, encodeLoanFields } from "./loans/stored-loan";
 import {
   closeChunkSchema, closeRunSchema, closeUnitSchema, loanExternalIdSchema, loanIdempotencySchema, loanModificationSchema, loanPromotionSchema, loanSchema, loanScheduleSchema,
   loanStatementSchema, loanTransactionSchema, loanBucketMoveSchema,
@@ -127,7 +128,7 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
           this.models.loans.find(query).sort({ _id: 1 }).skip(offset).limit(limit).lean(),
           this.models.loans.countDocuments(query),
         ]);
-        return { items: docs.map(loanView), total, limit, offset };
+        return { items: docs.map((d) => loanView(decodeLoan(d))), total, limit, offset };
       },
     },
     getLoan: {
@@ -422,12 +423,12 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
       };
       if (req.external_id) await this.reserveExternalId(req.external_id, loanId);
       try {
-        await this.models.loans.create(doc);
+        await this.models.loans.create(encodeLoanFields(doc));
       } catch (err) {
         if (req.external_id) await this.models.loan_external_ids.deleteOne({ _id: req.external_id, loan_id: loanId });
         throw err;
       }
-      const stored: any = await this.models.loans.findById(loanId).lean();
+      const stored: any = decodeLoan(await this.models.loans.findById(loanId).lean());
       const plan = change({ doc: stored, state: null }, this.opContext(ctx), {
         kind: "create",
         events: [{ subject: LoanEvents.created }],

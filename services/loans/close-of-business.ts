@@ -30,6 +30,7 @@ import { failpoint } from "../../shared/runtime/failpoints";
 import { change, type OpContext } from "./change";
 import { storedPending, type LoadedLoan, type LoanStore, type MutationPlan, type PublishMany, type ScheduleDoc } from "./loan-store";
 import { attributesOf, ledgerDoc, transactionView } from "./loan-views";
+import { decodeLoan, encodeLoanFields } from "./stored-loan";
 
 export interface CloseModels {
   loans: Model<any>;
@@ -225,7 +226,7 @@ export class CloseOfBusiness {
     };
     try {
       for await (const doc of cursor) {
-        batch.push(doc);
+        batch.push(decodeLoan(doc));
         if (batch.length >= this.opts.chunkSize) await flush();
       }
       await flush();
@@ -244,7 +245,7 @@ export class CloseOfBusiness {
    */
   private async resumeChunk(chunk: ChunkRecord): Promise<void> {
     const ids = chunk.loans.map((l) => (ObjectId.isValid(l.loan_id) ? new ObjectId(l.loan_id) : l.loan_id));
-    const docs: any[] = await this.models.loans.collection.find({ _id: { $in: ids } } as any, { projection: RESUME_FIELDS }).toArray();
+    const docs: any[] = (await this.models.loans.collection.find({ _id: { $in: ids } } as any, { projection: RESUME_FIELDS }).toArray()).map(decodeLoan);
     const written = new Map(docs.filter((d) => d.close_chunk === chunk._id).map((d) => [String(d._id), d]));
     const loans = chunk.loans.filter((l) => written.has(l.loan_id)).map((l) => {
       const d = written.get(l.loan_id);
@@ -302,7 +303,7 @@ export class CloseOfBusiness {
         prepared.map((p) => ({
           updateOne: {
             filter: { _id: p.doc._id, version: p.version },
-            update: { $set: { ...p.set, close_chunk: chunkId, pending: hasSideWrites(p) ? storedPending(p.pending) : null, version: p.version + 1, updated_at: now } },
+            update: { $set: { ...encodeLoanFields(p.set), close_chunk: chunkId, pending: hasSideWrites(p) ? storedPending(p.pending) : null, version: p.version + 1, updated_at: now } },
           },
         })) as any,
         { ordered: false },

@@ -7,6 +7,7 @@
 import { Readable } from "node:stream";
 import type { Model } from "mongoose";
 import { attributesOf, transactionView } from "./loan-views";
+import { decodeLoan } from "./stored-loan";
 
 const PAGE = 200;
 
@@ -30,7 +31,7 @@ async function* lines(loans: Model<any>, transactions: Model<any>): AsyncGenerat
     if (out.length) yield Buffer.from(out.join("\n") + "\n");
   };
   for await (const doc of loans.collection.find({}).sort({ _id: 1 })) {
-    page.push(doc);
+    page.push(decodeLoan(doc));
     if (page.length >= PAGE) yield* flush();
   }
   yield* flush();

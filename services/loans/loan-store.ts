@@ -24,6 +24,7 @@ import { failpoint } from "../../shared/runtime/failpoints";
 import type { Installment, LoanState } from "../../shared/finance";
 import { isDuplicateKey } from "../../shared/db/crud";
 import { GroupCall, GroupCommit, GroupRead } from "./group-commit";
+import { decodeLoan, encodeLoanFields } from "./stored-loan";
 
 export interface LedgerDoc {
   _id: string;
@@ -209,7 +210,7 @@ export class LoanStore {
     this.loanWrites = new GroupCall((items) => this.writeLoans(items));
     const byIds = (model: Model<any>, toKey: (id: string) => unknown = (id) => id) => (ids: string[]) => model.collection.find({ _id: { $in: ids.map(toKey) } } as any).toArray();
     this.reads = {
-      loans: new GroupRead(byIds(models.loans, (id) => new Types.ObjectId(id))),
+      loans: new GroupRead(async (ids: string[]) => (await byIds(models.loans, (id) => new Types.ObjectId(id))(ids)).map(decodeLoan)),
       idempotency: new GroupRead(byIds(models.loan_idempotency)),
       schedules: new GroupRead(byIds(models.loan_schedules)),
     };
@@ -233,7 +234,7 @@ export class LoanStore {
 
   /** The loan document (404 when absent), its half-done mutation finished first. */
   async read(loanId: string): Promise<any> {
-    const doc = await this.models.loans.findById(loanId).lean();
+    const doc = decodeLoan(await this.models.loans.findById(loanId).lean());
     if (!doc) throw new NotFoundError("loan", loanId);
     if (doc.pending) {
       await this.finish(loanId, pendingOf(doc.pending));
@@ -503,7 +504,7 @@ export class LoanStore {
    */
   private async writeLoans(items: { loanId: string; version: number; set: Record<string, unknown> }[]): Promise<boolean[]> {
     const updated_at = new Date();
-    const ops = items.map((i) => ({ updateOne: { filter: { _id: new Types.ObjectId(i.loanId), version: i.version }, update: { $set: { ...i.set, updated_at } }, upsert: true } }));
+    const ops = items.map((i) => ({ updateOne: { filter: { _id: new Types.ObjectId(i.loanId), version: i.version }, update: { $set: { ...encodeLoanFields(i.set), updated_at } }, upsert: true } }));
     try {
       await this.models.loans.collection.bulkWrite(ops as any, { ordered: false, ignoreUndefined: true });
       return items.map(() => true);

@@ -3,7 +3,8 @@
  * (the embedded wire server scans on anything else):
  *
  *   loans               the hot document: attributes, copied configuration, the engine's state
- *                       WITHOUT its installments, the position, and the pending mutation
+ *                       WITHOUT its installments, the position, and the pending mutation; the
+ *                       nested parts no query looks into are JSON text (stored-loan.ts)
  *   loan_schedules      immutable installment lists, `_id` = `<loan>:<n>`; the loan points at one
  *                       and says how many of its rows are still to bill. A 360-month loan's hot
  *                       document stays the size of a 12-month one; a re-amortisation writes a new
@@ -54,7 +55,8 @@ export const loanSchema = new Schema(
     /** Opening state at disbursement (without installments), the start of every replay. */
     opening_ref: { type: Mixed, default: null },
     position: { type: Mixed, default: null },
-    promotions: { type: [Mixed], default: [] },
+    /** JSON text, like config, request, borrower, terms, state and the histories (stored-loan.ts). */
+    promotions: { type: Mixed, default: "[]" },
     ledger_seq: { type: Number, default: 0 },
     mod_seq: { type: Number, default: 0 },
     statement_seq: { type: Number, default: 0 },
@@ -71,9 +73,9 @@ export const loanSchema = new Schema(
     next_reset_date: { type: String, default: null },
     next_statement_date: { type: String, default: null },
     /** Bucket moves made by single-loan writes; the close's are in loan_bucket_moves (up to `bucket_seq`). */
-    bucket_history: { type: [Mixed], default: [] },
+    bucket_history: { type: Mixed, default: "[]" },
     bucket_seq: { type: Number, default: 0 },
-    status_history: { type: [Mixed], default: [] },
+    status_history: { type: Mixed, default: "[]" },
     pending: { type: Mixed, default: null },
     version: { type: Number, default: 1 },
   },

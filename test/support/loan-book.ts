@@ -7,6 +7,7 @@
  */
 import { ObjectId, type Db } from "mongodb";
 import { PARTITIONS } from "../../shared/loans/origination";
+import { decodeLoan } from "../../services/loans/stored-loan";
 
 type Call = (action: string, params: Record<string, unknown>) => Promise<any>;
 
@@ -203,7 +204,7 @@ export async function snapshotBook(db: Db): Promise<Map<string, any>> {
   const [ledger, mods, statements, bucketMoves] = [await byLoan("loan_transactions"), await byLoan("loan_modifications"), await byLoan("loan_statements"), await byLoan("loan_bucket_moves")];
   const schedules = new Map<string, any>();
   for (const s of await db.collection("loan_schedules").find({}).toArray()) schedules.set(String(s._id), s.installments);
-  for (const doc of await db.collection("loans").find({}).toArray()) {
+  for (const doc of (await db.collection("loans").find({}).toArray()).map(decodeLoan)) {
     const id = doc._id.toHexString();
     const { close_chunk: _c, schedule_ref, opening_ref, pending, ...rest } = doc;
     out.set(id, {

@@ -9,6 +9,7 @@ import { DateTime } from "luxon";
 import { makeProduct, ok, openLoan, pay, startLoanSystem, type LoanSystem } from "../../support/loans";
 import { TEST_TOKENS as T } from "../../support/system";
 import { bucketHistoryOf } from "../../../services/loans/loan-views";
+import { decodeLoan } from "../../../services/loans/stored-loan";
 
 let sys: LoanSystem;
 let loans: any;
@@ -101,7 +102,7 @@ describe("a loan that stops paying, followed for 130 days", () => {
     expect(cured.status).toBe("active");
     const moves = (await sys.core.call("loans.getLoan", { id: loan.id }, { meta: { user: { role: "admin", token_id: "t" } } })) as any;
     expect(moves.status_history.map((h: any) => h.to)).toEqual(["pending", "active", "delinquent", "active"]);
-    const raw: any = await loans.models.loans.findById(loan.id).lean();
+    const raw: any = decodeLoan(await loans.models.loans.findById(loan.id).lean());
     // The close's moves are off the hot document (loan_bucket_moves), the payment's cure on it.
     const sideMoves: any[] = await loans.models.loan_bucket_moves.find({ loan_id: loan.id }).lean();
     expect(raw.bucket_seq).toBe(2);
@@ -142,7 +143,7 @@ describe("a loan that stops paying, followed for 130 days", () => {
     expect(txs[1]).toMatchObject({ trade_date: "2024-07-20", amount: "15.00" });
     // the payment settles the oldest item first in allocation order: interest, then fees
     expect(new Decimal(p.transaction.components.interest).plus(p.transaction.components.fees).plus(p.transaction.components.principal).toFixed(2)).toBe("10.00");
-    const raw: any = await loans.models.loans.findById(loan.id).lean();
+    const raw: any = decodeLoan(await loans.models.loans.findById(loan.id).lean());
     expect(raw.closed_through).toBe("2024-07-20");
   }, 60_000);
 });
