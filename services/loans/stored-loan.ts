@@ -5,9 +5,10 @@
  *
  * Why: every payment rewrites the loan document and reads it back. A document store copies,
  * measures and re-encodes a document per nested value; a string is one value. Measured on the
- * embedded wire server with a real loan (10,000 loans, 20,000 payment-shaped update + clear +
- * read rounds): 0.48–0.51 ms of its CPU per round nested, 0.25–0.27 as text, and less of node's
- * too (JSON.parse of a string beats BSON decoding of the same object). What is queried stays
+ * embedded wire server (bench/probes/loan-text-fields.ts: a real loan copied 10,000 times, 20,000
+ * payment-shaped update + clear + read rounds): 0.46 ms of its CPU per round nested, 0.31–0.34 as
+ * text, 7.2 s against 4.6–5.0 s; node decodes a string with JSON.parse faster than the same
+ * object from nested BSON. What is queried stays
  * BSON: status, partition, dates, portfolio and investor, `position` (ownership writes set its
  * fields by path), `pending` (its own compact form, see StoredPending in loan-store.ts).
  *
