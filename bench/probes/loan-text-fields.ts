@@ -9,16 +9,13 @@
  *
  * Run: scripts/node --import tsx bench/probes/loan-text-fields.ts   (PROBE_ROUNDS=20000, PROBE_MODES=nested,text,nested,text)
  */
-import { ServiceBroker } from "moleculer";
 import { DateTime } from "luxon";
 import { MongoClient, ObjectId } from "mongodb";
-import { brokerOptions } from "../../moleculer.config";
-import { readConfig } from "../../shared/config";
-import { SERVICE_SCHEMAS } from "../../services";
 import { startJavaWireServer } from "../../shared/runtime/mongo-server";
 import { businessToday } from "../../shared/runtime/business-date";
 import { decodeLoan, encodeLoanFields } from "../../services/loans/stored-loan";
 import { cpuBetween, cpuSnapshot } from "../lib/cpu";
+import { probeProduct, startProbeServices } from "../lib/probe-services";
 
 const LOANS = 10_000;
 const ROUNDS = Number(process.env.PROBE_ROUNDS ?? 20_000);
@@ -26,17 +23,12 @@ const MODES = (process.env.PROBE_MODES ?? "nested,text,nested,text").split(",");
 
 /** A real loan document (decoded: nested), made by the services. */
 async function realLoan(): Promise<Record<string, any>> {
-  const mongo = await startJavaWireServer();
-  const url = `${mongo.url}probe_text_fields`;
-  const broker = new ServiceBroker({ ...brokerOptions({ ...readConfig({}), logLevel: "warn" }, { mongoUrl: url }), nodeID: "probe-text-fields", skipProcessEventRegistration: true });
-  for (const name of ["programs", "rates", "loans"] as const) broker.createService({ mixins: [SERVICE_SCHEMAS[name]] } as any);
-  await broker.start();
+  const probe = await startProbeServices("probe_text_fields", ["programs", "rates", "loans"]);
   try {
-    const call = (action: string, params: Record<string, unknown>) => broker.call(action, params, { timeout: 60_000 }) as Promise<any>;
-    const program = await call("programs.createProgram", { name: "Probe", program_type: "installment", day_count_convention: "actual_365", accrual_method: "simple", payment_allocation_order: ["interest", "fees", "principal"] });
-    const product = await call("programs.createProduct", { name: "Probe product", program_id: program.id, interest_rate_type: "fixed", default_interest_rate: "0.1200", min_term_months: 1, max_term_months: 360, min_loan_amount: "100.00", max_loan_amount: "1000000.00", grace_period_days: 10 });
+    const { call, url } = probe;
+    const productId = await probeProduct(call);
     const today = businessToday(process.env.BUSINESS_TZ ?? "America/New_York");
-    const created = await call("loans.createLoan", { product_id: product.id, principal: "12500.00", term_months: 36 });
+    const created = await call("loans.createLoan", { product_id: productId, principal: "12500.00", term_months: 36 });
     const disbursed = await call("loans.disburse", { id: created.id, date: DateTime.fromISO(today, { zone: "utc" }).minus({ months: 5 }).toISODate() });
     for (const [i, row] of disbursed.schedule.slice(0, 3).entries()) await call("loans.pay", { id: created.id, amount: row.payment, date: row.due_date, idempotency_key: `probe-${i}` });
     const client = await MongoClient.connect(url);
@@ -44,8 +36,7 @@ async function realLoan(): Promise<Record<string, any>> {
     await client.close();
     return decodeLoan(doc!);
   } finally {
-    await broker.stop();
-    await mongo.stop();
+    await probe.stop();
   }
 }
 

@@ -9,14 +9,10 @@
  * Run: scripts/node --import tsx bench/probes/payment-ops.ts   (PROBE_LOANS=20, PROBE_ROUNDS=12, PROBE_WARMUP=4)
  */
 import mongoose from "mongoose";
-import { ServiceBroker } from "moleculer";
 import { DateTime } from "luxon";
-import { brokerOptions } from "../../moleculer.config";
-import { readConfig } from "../../shared/config";
-import { SERVICE_SCHEMAS } from "../../services";
-import { startJavaWireServer } from "../../shared/runtime/mongo-server";
 import { businessToday } from "../../shared/runtime/business-date";
 import { cpuBetween, cpuSnapshot } from "../lib/cpu";
+import { probeProduct, startProbeServices } from "../lib/probe-services";
 
 const LOANS = Number(process.env.PROBE_LOANS ?? 20);
 const ROUNDS = Number(process.env.PROBE_ROUNDS ?? 12);
@@ -24,21 +20,15 @@ const ROUNDS = Number(process.env.PROBE_ROUNDS ?? 12);
 const WARMUP = Number(process.env.PROBE_WARMUP ?? 4);
 
 async function main(): Promise<void> {
-  const mongo = await startJavaWireServer();
-  const url = `${mongo.url}probe_payments`;
-  const broker = new ServiceBroker({ ...brokerOptions({ ...readConfig({}), logLevel: "warn" }, { mongoUrl: url }), nodeID: "probe-payments", skipProcessEventRegistration: true });
   // PROBE_CONSUMERS=1 adds the services that consume loan events (portfolios, snapshots), as the embedded start runs them.
-  const names = ["programs", "rates", "loans", ...(process.env.PROBE_CONSUMERS ? ["portfolios", "snapshots"] : [])] as const;
-  for (const name of names) broker.createService({ mixins: [SERVICE_SCHEMAS[name as keyof typeof SERVICE_SCHEMAS]] } as any);
-  await broker.start();
+  const probe = await startProbeServices("probe_payments", ["programs", "rates", "loans", ...(process.env.PROBE_CONSUMERS ? (["portfolios", "snapshots"] as const) : [])]);
   try {
-    const call = (action: string, params: Record<string, unknown>) => broker.call(action, params, { timeout: 60_000 }) as Promise<any>;
-    const program = await call("programs.createProgram", { name: `Probe ${Date.now()}`, program_type: "installment", day_count_convention: "actual_365", accrual_method: "simple", payment_allocation_order: ["interest", "fees", "principal"] });
-    const product = await call("programs.createProduct", { name: `Probe product ${Date.now()}`, program_id: program.id, interest_rate_type: "fixed", default_interest_rate: "0.1200", min_term_months: 1, max_term_months: 360, min_loan_amount: "100.00", max_loan_amount: "1000000.00", grace_period_days: 10 });
+    const { call } = probe;
+    const productId = await probeProduct(call);
     const today = businessToday(process.env.BUSINESS_TZ ?? "America/New_York");
     const start = DateTime.fromISO(today, { zone: "utc" }).minus({ months: WARMUP + ROUNDS + 2 }).toISODate()!;
     const loans = await Promise.all(Array.from({ length: LOANS }, async (_, i) => {
-      const created = await call("loans.createLoan", { product_id: product.id, principal: (5000 + i * 125).toFixed(2), term_months: 36 });
+      const created = await call("loans.createLoan", { product_id: productId, principal: (5000 + i * 125).toFixed(2), term_months: 36 });
       const disbursed = await call("loans.disburse", { id: created.id, date: start });
       return { id: created.id as string, rows: disbursed.schedule.filter((r: any) => r.due_date <= today) };
     }));
@@ -84,8 +74,7 @@ async function main(): Promise<void> {
     ]);
     console.log(`BSON bytes: loan ${size(loanDoc)} (pending cleared), ledger entry ${size(tx)}, idempotency record ${size(idem)}, outbox event ${event ? `${size(event)}` : "(deleted once published)"}`);
   } finally {
-    await broker.stop();
-    await mongo.stop();
+    await probe.stop();
   }
 }
 
