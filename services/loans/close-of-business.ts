@@ -274,14 +274,14 @@ export class CloseOfBusiness {
     const alone: any[] = [];
     const schedules: ScheduleDoc[] = [];
     const bucketMoves: BucketMoveDoc[] = [];
-    await this.store.preloadSchedules(docs);
+    const rows = await this.store.schedulesOf(docs);
     for (const doc of docs) {
       if (doc.pending || doc.close_error) {
         alone.push(doc);
         continue;
       }
       try {
-        const loaded: LoadedLoan = { doc, state: await this.store.stateOf(doc) };
+        const loaded = await this.store.loadedOf(doc, rows);
         const { plan, outcome, bucketMove } = closePlan(loaded, date, (i, d) => indexRates.get(`${i}:${d}`) ?? null);
         const { version, set, pending } = await this.store.prepare(String(doc._id), loaded, plan, null, schedules);
         prepared.push({ doc, plan, version, set, pending, outcome });

@@ -133,6 +133,14 @@ export interface Prefetched {
 export interface LoadedLoan {
   doc: any;
   state: LoanState | null;
+  /**
+   * The schedule `doc.schedule_ref` points at, as read for this mutation: the write compares the
+   * new state's installments with it without reading it again. Held by the mutation only, never
+   * across requests: a book's payments go round thousands of loans, so a cache of schedules by id
+   * never hit, and its entries lived just long enough to be promoted to the old generation (a
+   * major collection every few seconds under load; the bench's tail is those collections).
+   */
+  schedule?: { id: string; rows: Installment[] } | null;
 }
 
 export interface StoreModels {
@@ -156,32 +164,10 @@ export interface ScheduleDoc {
   opening_state: unknown;
 }
 
-/**
- * Immutable schedule documents, cached by id (they never change once written) for what reads one
- * twice in a short while: a mutation (its state, then its schedule reference) and a close chunk
- * (preloaded, then read loan by loan; a chunk is 500 loans). Across requests it cannot help: a
- * book's payments go to thousands of loans, and a first-in-first-out cache smaller than the loans
- * in play never hits. Held larger it only kept thousands of parsed schedules alive long enough for
- * the garbage collector to promote them: at 5,000 the bench's p99 was 124–138 ms with 27–30 event-
- * loop stalls over 15 ms in 20 s, at 1,000 107–110 ms and 12–20 (four alternating pairs).
- */
-class ScheduleCache {
-  private readonly map = new Map<string, Installment[]>();
-  constructor(private readonly max = 1000) {}
-  get(id: string): Installment[] | undefined {
-    return this.map.get(id);
-  }
-  set(id: string, rows: Installment[]): void {
-    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
-    this.map.set(id, rows);
-  }
-}
-
 export class LoanStore {
   private readonly queues = new Map<string, Promise<unknown>>();
   /** Mutations of this process whose side writes or clear are in flight, by pending id. */
   private readonly finishing = new Map<string, Promise<void>>();
-  private readonly schedules = new ScheduleCache();
   /**
    * The single-loan path's side writes, group-committed across the mutations in flight (one
    * round trip per batch, not per mutation); each mutation still waits for its own, in order.
@@ -252,16 +238,24 @@ export class LoanStore {
   }
 
   async load(loanId: string): Promise<LoadedLoan> {
-    const doc = await this.read(loanId);
-    return { doc, state: await this.stateOf(doc) };
+    return this.loadedOf(await this.read(loanId));
+  }
+
+  /**
+   * A stored loan as a mutation needs it: its state and the schedule that state bills from (taken
+   * from `schedules` when given: a close chunk reads its loans' schedules in one query).
+   */
+  async loadedOf(doc: any, schedules?: ReadonlyMap<string, Installment[]>): Promise<LoadedLoan> {
+    if (!doc.state) return { doc, state: null, schedule: null };
+    const id: string | undefined = doc.schedule_ref?.id;
+    const rows = id ? (schedules?.get(id) ?? (await this.installments(id))) : [];
+    const remaining = doc.schedule_ref?.remaining ?? 0;
+    return { doc, state: { ...doc.state, installments: rows.slice(rows.length - remaining) }, schedule: id ? { id, rows } : null };
   }
 
   /** The engine state of a stored loan, with the installments still to bill. */
   async stateOf(doc: any): Promise<LoanState | null> {
-    if (!doc.state) return null;
-    const installments = doc.schedule_ref ? await this.installments(doc.schedule_ref.id) : [];
-    const remaining = doc.schedule_ref?.remaining ?? 0;
-    return { ...doc.state, installments: installments.slice(installments.length - remaining) };
+    return (await this.loadedOf(doc)).state;
   }
 
   async openingState(doc: any): Promise<LoanState> {
@@ -271,19 +265,16 @@ export class LoanStore {
     return { ...(sched as any).opening_state, installments: (sched as any).installments };
   }
 
-  /** Fetches, in one query, the schedules of `docs` not in the cache yet (a close-of-business chunk). */
-  async preloadSchedules(docs: any[]): Promise<void> {
-    const missing = [...new Set(docs.map((d) => d.schedule_ref?.id).filter((id) => id && !this.schedules.get(id)))];
-    if (!missing.length) return;
-    for (const sched of await this.models.loan_schedules.find({ _id: { $in: missing } }).lean()) this.schedules.set(String((sched as any)._id), (sched as any).installments);
+  /** The schedules of `docs`, by id, in one query (a close-of-business chunk). */
+  async schedulesOf(docs: any[]): Promise<Map<string, Installment[]>> {
+    const ids = [...new Set(docs.map((d) => d.schedule_ref?.id).filter(Boolean))];
+    const found = ids.length ? await this.models.loan_schedules.find({ _id: { $in: ids } }).lean() : [];
+    return new Map(found.map((sched: any) => [String(sched._id), sched.installments as Installment[]]));
   }
 
   async installments(scheduleId: string): Promise<Installment[]> {
-    const cached = this.schedules.get(scheduleId);
-    if (cached) return cached;
     const sched: any = await this.reads.schedules.get(scheduleId);
     if (!sched) throw new Error(`schedule ${scheduleId} is missing`);
-    this.schedules.set(scheduleId, sched.installments);
     return sched.installments;
   }
 
@@ -345,7 +336,7 @@ export class LoanStore {
         if (record.hash !== idem.hash) throw new ConflictError(`idempotency key '${idem.key}' was used with a different request`, { idempotency_key: idem.key });
         return { response: rememberedResponse(record) as T, replayed: true, settled: Promise.resolve() };
       }
-      const loaded: LoadedLoan = { doc, state: await this.stateOf(doc) };
+      const loaded = await this.loadedOf(doc);
       const p = await plan(loaded);
       const { version, set, pending } = await this.prepare(loanId, loaded, p, idem);
       const won = await this.loanWrites.call({ loanId, version, set: { ...set, pending: storedPending(pending), version: version + 1 } });
@@ -367,18 +358,20 @@ export class LoanStore {
     const version = loaded.doc.version as number;
     const set: Record<string, unknown> = { ...p.set };
     let scheduleBase = loaded.doc.schedule_ref;
+    let current = loaded.schedule ?? null;
     if (p.schedule) {
       // A new opening schedule (disbursement, or a promotion that re-plans the loan from the start).
       const n = (loaded.doc.schedule_ref?.n ?? 0) + 1;
       const id = scheduleId(loanId, n);
       await this.writeSchedule({ _id: id, loan_id: loanId, installments: p.schedule.installments, opening_state: p.schedule.opening_state ?? null }, scheduleSink);
       scheduleBase = { id, n, remaining: p.schedule.installments.length };
+      current = { id, rows: p.schedule.installments };
       set.schedule_ref = scheduleBase;
       if (p.schedule.opening_state) set.opening_ref = { id };
     }
     if (set.state) {
       const state = set.state as LoanState;
-      set.schedule_ref = await this.refFor(loanId, scheduleBase, state, scheduleSink);
+      set.schedule_ref = await this.refFor(loanId, scheduleBase, state, current, scheduleSink);
       const { installments: _rows, ...rest } = state;
       set.state = rest;
     }
@@ -402,10 +395,10 @@ export class LoanStore {
    * The schedule reference for a state whose installments are a suffix of the loan's current
    * schedule (billing only moves forward through it). Anything else is a new schedule.
    */
-  private async refFor(loanId: string, ref: { id: string; n: number } | null, state: LoanState, scheduleSink?: ScheduleDoc[]): Promise<unknown> {
+  private async refFor(loanId: string, ref: { id: string; n: number } | null, state: LoanState, known: { id: string; rows: Installment[] } | null, scheduleSink?: ScheduleDoc[]): Promise<unknown> {
     const rows = state.installments ?? [];
     if (ref) {
-      const current = await this.installments(ref.id);
+      const current = known?.id === ref.id ? known.rows : await this.installments(ref.id);
       const offset = current.length - rows.length;
       if (offset >= 0 && rows.every((r, i) => sameInstallment(r, current[offset + i]))) return { id: ref.id, n: ref.n, remaining: rows.length };
     }
@@ -431,7 +424,6 @@ export class LoanStore {
   async insertSchedules(docs: ScheduleDoc[]): Promise<void> {
     if (!docs.length) return;
     await insertAll(this.models.loan_schedules, docs);
-    for (const d of docs) this.schedules.set(d._id, d.installments);
   }
 
   /**
