@@ -7,9 +7,10 @@
 import Decimal from "decimal.js";
 import { LoanEvents, type LoanAttributes, type LoanEventBase, type LoanPosition, type LoanStatus } from "../../shared/contracts/loans";
 import type { LoanState } from "../../shared/finance";
+import { restatus } from "../../shared/loans/position";
 import { impliedStatus } from "../../shared/loans/status";
 import type { LedgerDoc, LoadedLoan, MutationPlan, SideWrites } from "./loan-store";
-import { attributesOf, loanView, positionOf } from "./loan-views";
+import { attributesOf, loanSummary, loanView, positionOf } from "./loan-views";
 
 export interface OpContext {
   /** Today's business date in the business time zone. */
@@ -30,7 +31,7 @@ export interface ChangeInput extends Omit<SideWrites, "events"> {
   disbursed?: Decimal.Value;
   collected?: Decimal.Value;
   events: { subject: string; extra?: Record<string, unknown> }[];
-  response: (after: { loan: Record<string, unknown>; version: number; position: LoanPosition; attributes: LoanAttributes }) => unknown;
+  response: (after: AfterView) => unknown;
 }
 
 export function change(loaded: LoadedLoan, ctx: OpContext, c: ChangeInput): MutationPlan {
@@ -45,7 +46,7 @@ export function change(loaded: LoadedLoan, ctx: OpContext, c: ChangeInput): Muta
   const draft = { ...doc, ...c.set, ...totals };
   let position = positionOf(draft, state, doc.status, ctx.today);
   const status = c.status ?? impliedStatus(doc.status, state, position.days_past_due, doc.config.grace_period_days);
-  if (status !== doc.status) position = positionOf(draft, state, status, ctx.today);
+  if (status !== doc.status) position = restatus(position, status) ?? positionOf(draft, state, status, ctx.today);
   const set: Record<string, unknown> = { ...c.set, ...totals, status, position };
   if (c.state !== undefined) {
     set.state = state;
@@ -94,14 +95,26 @@ export function change(loaded: LoadedLoan, ctx: OpContext, c: ChangeInput): Muta
 }
 
 /**
- * What an operation's answer is built from, the loan's API view computed only when the answer
- * reads it (a close of business answers attributes and position only, for every loan of a chunk).
+ * What an operation's answer is built from: the loan's API view or its summary, each computed only
+ * when the answer reads it (a close of business answers attributes and position only, for every
+ * loan of a chunk).
  */
-function afterView(after: Record<string, unknown>, version: number, position: LoanPosition, attributes: LoanAttributes) {
+export interface AfterView {
+  readonly loan: Record<string, unknown>;
+  readonly summary: Record<string, unknown>;
+  version: number;
+  position: LoanPosition;
+  attributes: LoanAttributes;
+}
+
+function afterView(after: Record<string, unknown>, version: number, position: LoanPosition, attributes: LoanAttributes): AfterView {
   let view: Record<string, unknown> | undefined;
   return {
     get loan() {
       return (view ??= loanView(after));
+    },
+    get summary() {
+      return loanSummary(after);
     },
     version,
     position,

@@ -22,6 +22,20 @@ export interface PositionInput {
 
 const ZERO = "0.00";
 
+/** Statuses whose figures loanPosition computes differently (zeros, or not rolled forward). */
+const FIGURES_DEPEND_ON: ReadonlySet<LoanStatus> = new Set<LoanStatus>(["pending", "cancelled", "charged_off"]);
+
+/**
+ * The position under another status, when only its `status` field would change (active and
+ * delinquent have the same figures; the roll to the date is most of a write's CPU, and a payment
+ * that cures a delinquency or a due date passing would otherwise roll twice); null when the
+ * figures depend on the change and loanPosition must run again.
+ */
+export function restatus(position: LoanPosition, status: LoanStatus): LoanPosition | null {
+  if (FIGURES_DEPEND_ON.has(position.status) || FIGURES_DEPEND_ON.has(status)) return null;
+  return { ...position, status };
+}
+
 export function loanPosition(p: PositionInput): LoanPosition {
   const base = {
     status: p.status,

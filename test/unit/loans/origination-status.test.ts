@@ -3,7 +3,8 @@ import type { EffectiveProductConfig } from "../../../shared/contracts/programs"
 import { openLoan } from "../../../shared/finance";
 import { loanTermsAt, oneMonthAfter, originationErrors, partitionOf, PARTITIONS, variableRateAt } from "../../../shared/loans/origination";
 import { ALLOWED, canDo, impliedStatus } from "../../../shared/loans/status";
-import { loanPosition } from "../../../shared/loans/position";
+import { loanPosition, restatus } from "../../../shared/loans/position";
+import type { LoanStatus } from "../../../shared/contracts/loans";
 
 const cfg = (over: Partial<EffectiveProductConfig> = {}): EffectiveProductConfig => ({
   product_id: "p", product_name: "P", program_id: "g", program_name: "G", program_type: "installment",
@@ -95,5 +96,25 @@ describe("loanPosition", () => {
   });
   it("shows nothing owed for a pending loan", () => {
     expect(loanPosition({ ...base, status: "pending", state: null, as_of: "2026-02-01" })).toMatchObject({ principal_balance: "0.00", days_past_due: 0, bucket: "current" });
+  });
+  it("restatus gives what loanPosition gives under the new status, or null where the figures differ", () => {
+    const statuses: LoanStatus[] = ["pending", "active", "delinquent", "charged_off", "paid_off", "closed", "cancelled"];
+    let reused = 0;
+    for (const from of statuses) {
+      for (const to of statuses) {
+        const before = loanPosition({ ...base, status: from, as_of: "2026-04-15" });
+        const again = restatus(before, to);
+        const fresh = loanPosition({ ...base, status: to, as_of: "2026-04-15" });
+        if (again) {
+          reused++;
+          expect(again).toEqual(fresh);
+        } else {
+          expect([from, to].some((s) => ["pending", "cancelled", "charged_off"].includes(s))).toBe(true);
+        }
+      }
+    }
+    expect(reused).toBe(16); // active, delinquent, paid_off, closed among themselves
+    // a charge-off stops the roll: 2½ months past due with the roll, none without it
+    expect(loanPosition({ ...base, status: "charged_off", as_of: "2026-04-15" }).past_due_amount).not.toEqual(loanPosition({ ...base, as_of: "2026-04-15" }).past_due_amount);
   });
 });
