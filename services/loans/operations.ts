@@ -17,7 +17,7 @@ import { loanTermsAt, type CreateLoanRequest } from "../../shared/loans/originat
 import { allocationComponents, replayChanges, replayFromLedger, type ReplayInput } from "../../shared/loans/ledger-replay";
 import { canDo, type LoanOperation } from "../../shared/loans/status";
 import { firstResetDate, firstStatementDate } from "../../shared/loans/close-of-business";
-import { change, nextSeqs, type OpContext } from "./change";
+import { change, nextSeqs, type AfterView, type OpContext } from "./change";
 import type { LedgerDoc, LoadedLoan, MutationPlan } from "./loan-store";
 import { componentsOf, ledgerDoc, transactionView } from "./loan-views";
 
@@ -122,7 +122,7 @@ export function pay(loaded: LoadedLoan, input: { amount: string; date: string; i
     replayedFrom: input.date,
     collected: input.amount,
     events: (ledger) => [{ subject: LoanEvents.transactionBooked, extra: txEventExtra(ledger.get(tx._id)!, null, null, input.date) }],
-    response: (ledger, changes, after) => ({ transaction: transactionView(ledger.get(tx._id)!), allocation: ledger.get(tx._id)!.allocation, replay: { from: input.date, changed: changes }, loan: after.loan }),
+    response: (ledger, changes, after) => ({ transaction: transactionView(ledger.get(tx._id)!), allocation: ledger.get(tx._id)!.allocation, replay: { from: input.date, changed: changes }, loan: after.summary }),
   });
 }
 
@@ -277,7 +277,7 @@ export function reverse(loaded: LoadedLoan, txId: string, ctx: OpContext, histor
       reversal: transactionView(ledger.get(reversal._id)!),
       fee: added[1] ? transactionView(ledger.get(added[1]._id)!) : null,
       replay: { from: original.trade_date, changed: changes },
-      loan: after.loan,
+      loan: after.summary,
     }),
   });
 }
@@ -314,7 +314,7 @@ export function rebook(loaded: LoadedLoan, txId: string, input: { trade_date: st
       old_trade_date: original.trade_date,
       new_trade_date: input.trade_date,
       replay: { from, changed: changes },
-      loan: after.loan,
+      loan: after.summary,
     }),
   });
 }
@@ -395,7 +395,7 @@ function bookOne(
     disbursed: o.disbursed,
     transactions: [tx],
     events: [{ subject: LoanEvents.transactionBooked, extra: txEventExtra(tx, null, null, null) }],
-    response: (after) => ({ transaction: transactionView(tx), allocation: tx.allocation, ...o.extraResponse, loan: after.loan }),
+    response: (after) => ({ transaction: transactionView(tx), allocation: tx.allocation, ...o.extraResponse, loan: after.summary }),
   });
 }
 
@@ -420,7 +420,7 @@ function replayed(
     extraSide?: { promotions?: { _id: string; seq: number; record: unknown }[] };
     charged_off_reopen?: boolean;
     events: (ledger: Map<string, LedgerDoc>) => { subject: string; extra?: Record<string, unknown> }[];
-    response: (ledger: Map<string, LedgerDoc>, changes: unknown[], after: { loan: Record<string, unknown> }) => unknown;
+    response: (ledger: Map<string, LedgerDoc>, changes: unknown[], after: AfterView) => unknown;
   },
 ): MutationPlan {
   const ledger = new Map<string, LedgerDoc>(history.ledger.map((d) => [d._id, { ...d }]));

@@ -135,7 +135,9 @@ describe("delete", () => {
     expect(res.loan.status).not.toBe("paid_off");
     expect(["active", "delinquent"]).toContain(res.loan.status);
     expect(res.loan.position.principal_balance).toBe("1200.00");
-    expect(res.loan.status_history.map((h: any) => h.to)).toEqual(["pending", "active", "paid_off", res.loan.status]);
+    expect(res.loan.version).toBe(p.loan.version + 1);
+    const reopened = await ok(sys.api("GET", `/api/v1/loans/${loan.id}`, { token: T.analyst }));
+    expect(reopened.status_history.map((h: any) => h.to)).toEqual(["pending", "active", "paid_off", res.loan.status]);
   });
 
   it("refuses to reverse a reversal, an unknown transaction or a disbursement", async () => {
