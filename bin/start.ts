@@ -14,9 +14,11 @@ import { SERVICE_SCHEMAS } from "../services";
 import { seedDemoConfig } from "../shared/seed/seed-demo";
 import { seedDemoBook } from "../shared/seed/seed-demo-book";
 import { businessToday } from "../shared/runtime/business-date";
+import { tuneGarbageCollector } from "../shared/runtime/gc-tuning";
 
 async function main(): Promise<void> {
   const startedAt = process.hrtime.bigint();
+  tuneGarbageCollector();
   const config = readConfig();
   const say = startLog(config.logFormat);
   const mongo = await startMongoServer({ log: say });

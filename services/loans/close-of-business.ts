@@ -28,6 +28,7 @@ import { nextResetDate } from "../../shared/finance";
 import { closeLoan, type CloseOutcome } from "../../shared/loans/close-of-business";
 import { failpoint } from "../../shared/runtime/failpoints";
 import { change, type OpContext } from "./change";
+import { whileBatch } from "../../shared/runtime/gc-tuning";
 import { storedPending, type LoadedLoan, type LoanStore, type MutationPlan, type PublishMany, type ScheduleDoc } from "./loan-store";
 import { attributesOf, ledgerDoc, transactionView } from "./loan-views";
 import { decodeLoan, encodeLoanFields } from "./stored-loan";
@@ -120,7 +121,11 @@ export class CloseOfBusiness {
    * Works on D until every unit is done: claims free or expired units, closes them, and waits
    * for units others hold. Resolves with the run's counts (every unit's).
    */
-  async run(date: string, stopSignal?: () => boolean): Promise<CloseCounts> {
+  run(date: string, stopSignal?: () => boolean): Promise<CloseCounts> {
+    return whileBatch(() => this.runUnits(date, stopSignal));
+  }
+
+  private async runUnits(date: string, stopSignal?: () => boolean): Promise<CloseCounts> {
     await this.models.loan_close_runs.updateOne({ _id: date }, { $setOnInsert: { business_date: date, status: "started", started_at: new Date(), units: this.opts.units } }, { upsert: true });
     for (;;) {
       if (stopSignal?.()) throw new Error("stopping");
