@@ -18,8 +18,8 @@ import { tuneGarbageCollector } from "../shared/runtime/gc-tuning";
 
 async function main(): Promise<void> {
   const startedAt = process.hrtime.bigint();
-  tuneGarbageCollector();
   const config = readConfig();
+  if (config.gcTuning) tuneGarbageCollector();
   const say = startLog(config.logFormat);
   const mongo = await startMongoServer({ log: say });
   const broker = new ServiceBroker(

@@ -19,6 +19,8 @@ export interface AppConfig {
   logLevel: string;
   /** `text` (console lines) or `json` (one JSON object per line, through pino). */
   logFormat: "text" | "json";
+  /** GC_TUNING=off starts the node with V8's default collector pacing (shared/runtime/gc-tuning.ts). */
+  gcTuning: boolean;
   /** OIDC / JWT bearer tokens, beside AUTH_TOKENS; off while jwksUrl is empty. */
   oidc: OidcConfig;
   namespace: string;
@@ -84,6 +86,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     authTokens: env.AUTH_TOKENS ?? "",
     logLevel: env.LOG_LEVEL ?? "info",
     logFormat: logFormatFrom(env.LOG_FORMAT),
+    gcTuning: onOffFrom(env.GC_TUNING, "GC_TUNING"),
     oidc: {
       jwksUrl: env.OIDC_JWKS_URL ?? "",
       issuer: env.OIDC_ISSUER ?? "",
@@ -112,6 +115,12 @@ function logFormatFrom(raw: string | undefined): "text" | "json" {
   if (raw === undefined || raw === "" || raw === "text") return "text";
   if (raw === "json") return "json";
   throw new Error(`LOG_FORMAT must be text or json, got "${raw}"`);
+}
+
+function onOffFrom(raw: string | undefined, name: string): boolean {
+  if (raw === undefined || raw === "" || raw === "on") return true;
+  if (raw === "off") return false;
+  throw new Error(`${name} must be on or off, got "${raw}"`);
 }
 
 function intFrom(raw: string | undefined, fallback: number, name: string): number {
