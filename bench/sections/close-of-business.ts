@@ -301,7 +301,7 @@ async function benchSize(baseUrl: string, size: number, mix: MixName) {
 
 async function main() {
   // The loans service runs in this process: with the collector settings a deployed node starts with.
-  tuneGarbageCollector();
+  if (readConfig().gcTuning) tuneGarbageCollector();
   // mongo-java-server keeps every document as Java objects: ~34 KB of heap per loan of this book
   // (the loan and its schedule), plus the close's batch events in the outbox. The JVM's default
   // ceiling (a quarter of memory) is too small for 200,000 loans: unless told otherwise, the heap
