@@ -27,8 +27,8 @@ import { LoanEvents, type LoanCloseBatchEvent, type LoanStatus } from "../../sha
 import { nextResetDate } from "../../shared/finance";
 import { closeLoan, type CloseOutcome } from "../../shared/loans/close-of-business";
 import { failpoint } from "../../shared/runtime/failpoints";
-import { change, type OpContext } from "./change";
 import { whileBatch } from "../../shared/runtime/gc-tuning";
+import { change, type OpContext } from "./change";
 import { storedPending, type LoadedLoan, type LoanStore, type MutationPlan, type PublishMany, type ScheduleDoc } from "./loan-store";
 import { attributesOf, ledgerDoc, transactionView } from "./loan-views";
 import { decodeLoan, encodeLoanFields } from "./stored-loan";

@@ -137,8 +137,7 @@ export interface LoadedLoan {
    * The schedule `doc.schedule_ref` points at, as read for this mutation: the write compares the
    * new state's installments with it without reading it again. Held by the mutation only, never
    * across requests: a book's payments go round thousands of loans, so a cache of schedules by id
-   * never hit, and its entries lived just long enough to be promoted to the old generation (a
-   * major collection every few seconds under load; the bench's tail is those collections).
+   * never hit, and its entries only lived long enough to be promoted to the old generation.
    */
   schedule?: { id: string; rows: Installment[] } | null;
 }
