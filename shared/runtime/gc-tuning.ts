@@ -9,7 +9,7 @@
  * ~3 s ("external memory pressure" in --trace-incremental-marking), each holding up every request
  * in flight for 15–25 ms plus ~100 ms of marking: the payments bench's p99 was those requests.
  * Counted in the global limit, external memory paces full collections as the heap's own growth
- * does: 5 instead of 11–12 per 20 s run, p99 91–97 ms instead of 110–117 (alternating runs).
+ * does: 5 instead of 11–12 per 20 s run, p99 93–98 ms instead of 110–118 (three alternating pairs).
  *
  * The heap grows at most twofold while a close of business runs (`whileBatch`). A close allocates
  * in 500-loan chunks, and V8's own growth factor (up to 4) let its heap reach four times what it
