@@ -53,7 +53,8 @@ export function positionOf(doc: any, state: LoanState | null, status: LoanStatus
  * transaction changed — status, version, rate and position (balances, past due, next due) — not
  * the whole loan (its copied configuration, borrower and histories are GET /loans/:id). Such an
  * answer is kept twice, in the loan's pending mutation and in the idempotency record (30 days),
- * and a book takes thousands a minute: a payment's idempotency record was 3.1 KB with the whole loan, 1.9 KB with this.
+ * and a book takes thousands a minute: a payment's idempotency record was 3.1 KB with the whole
+ * loan, 1.9 KB with this.
  */
 export function loanSummary(doc: any): Record<string, unknown> {
   return {
