@@ -61,3 +61,48 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): Record<stri
   }
   return out;
 }
+
+/** Machine-wide CPU seconds from /proc/stat: busy (all but idle and iowait) and stolen by the hypervisor. */
+function machineSeconds(): { busy: number; steal: number } {
+  const [, ...f] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/);
+  const n = f.map(Number); // user nice system idle iowait irq softirq steal guest guest_nice
+  return { busy: (n[0] + n[1] + n[2] + n[5] + n[6]) / TICKS, steal: n[7] / TICKS };
+}
+
+export interface CpuMark {
+  /** ms since the timeline started */
+  at: number;
+  processes: CpuSnapshot;
+  machine: { busy: number; steal: number };
+}
+
+/**
+ * A CPU snapshot every second while a load runs, so any window of it can say what each process
+ * spent in it. `stop()` takes a last one and returns them all.
+ */
+export function cpuTimeline(everyMs = 1000): { stop(): CpuMark[] } {
+  const t0 = performance.now();
+  const marks: CpuMark[] = [];
+  const mark = () => marks.push({ at: performance.now() - t0, processes: cpuSnapshot(), machine: machineSeconds() });
+  mark();
+  const timer = setInterval(mark, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      mark();
+      return marks;
+    },
+  };
+}
+
+/** CPU per process name, and the machine's busy and stolen seconds, between the marks nearest `from` and `to` (ms). */
+export function cpuInWindow(marks: CpuMark[], from: number, to: number): { processes: Record<string, number>; machine: { busy: number; steal: number }; ms: number } {
+  const nearest = (t: number) => marks.reduce((best, m) => (Math.abs(m.at - t) < Math.abs(best.at - t) ? m : best));
+  const a = nearest(from);
+  const b = nearest(to);
+  return {
+    processes: cpuBetween(a.processes, b.processes),
+    machine: { busy: b.machine.busy - a.machine.busy, steal: b.machine.steal - a.machine.steal },
+    ms: b.at - a.at,
+  };
+}

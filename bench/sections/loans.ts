@@ -22,7 +22,7 @@ import { startJavaWireServer, type RunningMongo } from "../../shared/runtime/mon
 import { businessToday } from "../../shared/runtime/business-date";
 import { cloneTemplates } from "../../test/support/loan-book";
 import { startNats, type RunningNats } from "../../test/support/nats";
-import { cpuBetween, cpuSnapshot } from "../lib/cpu";
+import { cpuBetween, cpuInWindow, cpuSnapshot, cpuTimeline, type CpuMark } from "../lib/cpu";
 import { figures, httpClient, runPool, type LoadFigures } from "../lib/http-load";
 import { startNodeProcess, type NodeProcess } from "../lib/system-process";
 
@@ -174,11 +174,34 @@ async function indexRates(api: Api, mode: Mode): Promise<LoadFigures> {
 }
 
 /**
+ * What a window of the payments cost each process, per booked payment, and what the machine spent
+ * outside the bench or lost to its hypervisor: when the rate moves between the first and the last
+ * window, this says whether some process began to work harder per payment.
+ */
+interface WindowCost {
+  perSecond: number;
+  cpu: Record<string, number>;
+  payments: number;
+  othersSeconds: number;
+  stolenSeconds: number;
+}
+
+function windowCost(marks: CpuMark[], from: number, to: number, perSecond: number): WindowCost {
+  const w = cpuInWindow(marks, from, to);
+  const ours = Object.values(w.processes).reduce((a, b) => a + b, 0);
+  return { perSecond, cpu: w.processes, payments: (perSecond * w.ms) / 1000, othersSeconds: Math.max(0, w.machine.busy - ours), stolenSeconds: w.machine.steal };
+}
+
+const costText = (c: WindowCost) =>
+  `${fmt(c.perSecond)}/s, CPU ms per payment: ${cpuPerPayment(c.cpu, c.payments)}; others ${c.othersSeconds.toFixed(1)} s, stolen ${c.stolenSeconds.toFixed(1)} s`;
+
+/**
  * Payments: the n-th goes to loan n mod 10,000 and pays its next scheduled installment on its due
  * date (each loan's payments in date order, never two at once on a loan), with a unique key.
  */
-async function payments(api: Api, book: BookLoan[], mode: Mode, offset: number, seconds = PAY_SECONDS): Promise<LoadFigures & { statuses: Record<string, number> }> {
+async function payments(api: Api, book: BookLoan[], mode: Mode, offset: number, seconds = PAY_SECONDS): Promise<LoadFigures & { statuses: Record<string, number>; firstCost: WindowCost; lastCost: WindowCost }> {
   const statuses: Record<string, number> = {};
+  const timeline = cpuTimeline();
   const { samples, elapsedMs } = await runPool({ concurrency: IN_FLIGHT, durationMs: seconds * 1000 }, async (i) => {
     const n = i + offset;
     const loan = book[n % book.length];
@@ -202,7 +225,10 @@ async function payments(api: Api, book: BookLoan[], mode: Mode, offset: number, 
     }
     log(`${mode}: tail by second (slow > 150 ms / max ms): ${[...bySecond].map(([sec, b]) => `${sec}:${b.slow}/${Math.round(b.max)}`).join(" ")}`);
   }
-  return { ...figures(samples, elapsedMs, (s) => s === 201), statuses };
+  const marks = timeline.stop();
+  const fig = figures(samples, elapsedMs, (s) => s === 201);
+  const window = Math.min(10_000, elapsedMs / 2); // figures()'s windows
+  return { ...fig, statuses, firstCost: windowCost(marks, 0, window, fig.first10), lastCost: windowCost(marks, elapsedMs - window, elapsedMs, fig.last10) };
 }
 
 /** BSON sizes of the hot loan document and its schedule documents, for a 12- and a 360-month loan after 3 payments. */
@@ -237,7 +263,7 @@ interface ModeResult {
   upSeconds: number;
   build: { seconds: number; loans: number; errors: number };
   baseline: LoadFigures;
-  pay: LoadFigures & { statuses: Record<string, number> };
+  pay: Awaited<ReturnType<typeof payments>>;
   cpu: Record<string, number>;
   loadBefore: string;
   loadAfter: string;
@@ -282,6 +308,8 @@ async function runMode(mode: Mode, shared: Shared): Promise<ModeResult> {
     const loadAfter = load();
     log(`${mode}: CPU during the payments: ${Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(", ")}; CPU ms per payment: ${cpuPerPayment(cpu, pay.requests)}`);
     log(`${mode}: payments ${fmt(pay.perSecond)}/s p50 ${fmt(pay.p50, 1)} ms p99 ${fmt(pay.p99, 1)} ms, first 10 s ${fmt(pay.first10)}/s, last 10 s ${fmt(pay.last10)}/s; statuses ${JSON.stringify(pay.statuses)}`);
+    log(`${mode}: first 10 s ${costText(pay.firstCost)}`);
+    log(`${mode}: last 10 s ${costText(pay.lastCost)}`);
     const sizes = mode === "embedded" ? await documentSizes(sys.api, shared.productId!, shared.mongoUrl) : undefined;
     return { mode, upSeconds: sys.upSeconds, build: shared.build!, baseline, pay, cpu, loadBefore, loadAfter, sizes };
   } finally {
