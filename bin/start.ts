@@ -25,8 +25,7 @@ async function main(): Promise<void> {
   const broker = new ServiceBroker(
     brokerOptions(config, { mongoUrl: mongo.url, skipProcessEventRegistration: true }),
   );
-  const seed = process.env.SEED_DEMO ?? "auto";
-  const seeding = (seed === "true" || (seed === "auto" && mongo.kind !== "external")) && ["programs", "rates"].every((s) => config.services.includes(s));
+  const seeding = (config.seedDemo === "true" || (config.seedDemo === "auto" && mongo.kind !== "external")) && ["programs", "rates"].every((s) => config.services.includes(s));
   const demoBook = seeding && config.services.includes("loans");
   for (const name of config.services) {
     // While the demo book closes the past year day by day, the scheduler's clock waits (seedLoansAfterStart starts it).
@@ -52,7 +51,7 @@ async function main(): Promise<void> {
     const today = businessToday(config.businessTz);
     const { report, productIds } = await seedDemoConfig(broker, today);
     say(`demo data: ${JSON.stringify(report)} (SEED_DEMO=false to skip)`);
-    if (demoBook) demoLoans = () => seedLoansAfterStart(broker, today, productIds, say);
+    if (demoBook) demoLoans = () => seedLoansAfterStart(broker, today, productIds, config.scheduler.clock, say);
   }
   if (config.healthPort) await startHealthServer(broker, config.healthPort);
 
@@ -79,7 +78,7 @@ function startLog(format: "text" | "json"): (message: string) => void {
  * mutations), are seeded once the node reports itself up: the start stays as quick as without
  * them, and the loans and their servicing appear within seconds (a line says when they are done).
  */
-async function seedLoansAfterStart(broker: ServiceBroker, today: string, productIds: Record<string, string>, say: (m: string) => void): Promise<void> {
+async function seedLoansAfterStart(broker: ServiceBroker, today: string, productIds: Record<string, string>, clock: boolean, say: (m: string) => void): Promise<void> {
   const started = process.hrtime.bigint();
   try {
     const counts = await seedDemoBook(broker, today, productIds);
@@ -89,7 +88,7 @@ async function seedLoansAfterStart(broker: ServiceBroker, today: string, product
     broker.logger.warn("demo book not seeded:", err);
   }
   // The scheduler's clock was held while the demo ran the past year's closes itself.
-  if (process.env.SCHEDULER_CLOCK !== "off" && broker.getLocalService("scheduler")) await broker.call("scheduler.startClock").catch(() => undefined);
+  if (clock && broker.getLocalService("scheduler")) await broker.call("scheduler.startClock").catch(() => undefined);
 }
 
 main().catch((err) => {

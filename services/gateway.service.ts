@@ -46,7 +46,7 @@ const GatewayService: ServiceSchema<any> = {
 
   settings: {
     port: config.port,
-    ip: process.env.GATEWAY_HOST ?? "0.0.0.0",
+    ip: config.gatewayHost,
     // One access line per request (httpHandler below) instead of moleculer-web's two or three.
     logRequest: "debug",
     logResponse: "debug",

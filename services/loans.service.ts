@@ -21,6 +21,7 @@ import { DateTime } from "luxon";
 import { Types } from "mongoose";
 import type { ServiceThis, TypedServiceSchema } from "../shared/service-types";
 import { Access, type Principal } from "../shared/auth/roles";
+import { readConfig } from "../shared/config";
 import { definedOnly, isDuplicateKey } from "../shared/db/crud";
 import { MongoMixin, type MongoVars } from "../shared/db/mongo.mixin";
 import { BadRequestError, BusinessRuleError, ConflictError, FieldErrors, NotFoundError } from "../shared/errors";
@@ -52,6 +53,8 @@ import { runDailyJob } from "../shared/scheduler/daily-job";
 import { PARTITIONS } from "../shared/loans/origination";
 import { RetentionSweeper } from "../shared/db/retention";
 import { created } from "../shared/http/created";
+
+const config = readConfig();
 
 const collections = {
   loans: loanSchema,
@@ -96,14 +99,9 @@ const LoansService: TypedServiceSchema<Vars, Methods> = {
      * How long a payment's idempotency key is remembered (its record answers a retry with the
      * first answer). Past it the same key books again: clients retry within minutes, not months.
      */
-    idempotencyRetentionDays: Number(process.env.LOANS_IDEMPOTENCY_RETENTION_DAYS ?? 30),
+    idempotencyRetentionDays: config.loans.idempotencyRetentionDays,
     /** Close of business (DESIGN.md §8): work units leased by instances, chunk size, lease length, units one instance closes at once. */
-    close: {
-      units: Number(process.env.LOANS_CLOSE_UNITS ?? 8),
-      chunkSize: Number(process.env.LOANS_CLOSE_CHUNK ?? 500),
-      leaseMs: Number(process.env.LOANS_CLOSE_LEASE_MS ?? 30_000),
-      concurrency: Number(process.env.LOANS_CLOSE_CONCURRENCY ?? 2),
-    },
+    close: { ...config.loans.close },
   },
 
   actions: {

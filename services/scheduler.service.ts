@@ -19,6 +19,7 @@ import type { Context } from "moleculer";
 import { DateTime } from "luxon";
 import type { ServiceThis, TypedServiceSchema } from "../shared/service-types";
 import { Access } from "../shared/auth/roles";
+import { readConfig } from "../shared/config";
 import { dateRange, definedOnly, listEntities } from "../shared/db/crud";
 import { MongoMixin, type MongoVars } from "../shared/db/mongo.mixin";
 import { paginationParams } from "../shared/db/pagination";
@@ -49,7 +50,7 @@ type Self = ServiceThis<Vars, Methods>;
 type Ctx<T = any> = Context<T, { user?: { token_id: string } }>;
 
 const OPEN_STATES = ["waiting", "started", "failed"];
-const envNumber = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+const config = readConfig().scheduler;
 
 const SchedulerService: TypedServiceSchema<Vars, Methods> = {
   name: "scheduler",
@@ -57,19 +58,19 @@ const SchedulerService: TypedServiceSchema<Vars, Methods> = {
   settings: {
     rest: "/scheduler",
     /** The in-process clock adds each due date; off where Kubernetes CronJobs do it (SCHEDULER_CLOCK=off). */
-    clock: process.env.SCHEDULER_CLOCK !== "off",
+    clock: config.clock,
     clockIntervalMs: 60_000,
     /** How often the chain is re-planned without a report arriving: retries due, the 05:00 start. */
-    pumpIntervalMs: envNumber("SCHEDULER_PUMP_INTERVAL_MS", 15_000),
+    pumpIntervalMs: config.pumpIntervalMs,
     /** Attempts per job and date, the first included; then the chain halts until an admin re-runs it. */
-    maxAttempts: envNumber("SCHEDULER_MAX_ATTEMPTS", 5),
+    maxAttempts: config.maxAttempts,
     /** Back-off after a failed attempt n: retryBaseMs × 2^(n−1), at most retryMaxMs. */
-    retryBaseMs: envNumber("SCHEDULER_RETRY_BASE_MS", 60_000),
-    retryMaxMs: envNumber("SCHEDULER_RETRY_MAX_MS", 30 * 60_000),
+    retryBaseMs: config.retryBaseMs,
+    retryMaxMs: config.retryMaxMs,
     /** A started attempt with no job.finished report after this long counts as failed (and is retried). */
-    jobTimeoutMs: envNumber("SCHEDULER_JOB_TIMEOUT_MS", 2 * 3_600_000),
+    jobTimeoutMs: config.jobTimeoutMs,
     /** After start, how long a job's service may be missing before the job is skipped (nodes still joining). */
-    discoveryGraceMs: envNumber("SCHEDULER_DISCOVERY_GRACE_MS", 30_000),
+    discoveryGraceMs: config.discoveryGraceMs,
     /** How far back the clock or a CronJob catches up; older dates need an admin backfill. */
     maxCatchUpDays: 31,
     /** The business clock; tests inject one. */

@@ -68,7 +68,7 @@ const SnapshotsService: TypedServiceSchema<Vars, Methods> = {
   settings: {
     rest: "/",
     /** Portfolios computed at once by the daily job. */
-    concurrency: Number(process.env.SNAPSHOTS_CONCURRENCY ?? 8),
+    concurrency: config.snapshotsConcurrency,
   },
 
   actions: {

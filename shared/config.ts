@@ -12,6 +12,8 @@ export interface AppConfig {
   mongoUrl: string;
   /** Gateway HTTP port. */
   port: number;
+  /** Address the gateway listens on. */
+  gatewayHost: string;
   /** Per-node liveness/readiness/metrics HTTP port; 0 = off. */
   healthPort: number;
   /** `token:role,token:role,token:investor:<id>`; empty outside production = dev token. */
@@ -40,6 +42,30 @@ export interface AppConfig {
   smtpUrl: string;
   /** Where tapes are dropped as .eml files when no SMTP_URL is set. */
   mailDropDir: string;
+  /** Demo data at start: `auto` seeds an embedded database only. */
+  seedDemo: "auto" | "true" | "false";
+  scheduler: SchedulerConfig;
+  loans: LoansConfig;
+  /** Portfolios whose snapshots the daily job computes at once. */
+  snapshotsConcurrency: number;
+}
+
+export interface SchedulerConfig {
+  /** The in-process clock adds each due date; off where Kubernetes CronJobs do it. */
+  clock: boolean;
+  pumpIntervalMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  jobTimeoutMs: number;
+  discoveryGraceMs: number;
+}
+
+export interface LoansConfig {
+  /** How long a payment's idempotency key answers a retry with its first answer. */
+  idempotencyRetentionDays: number;
+  /** Close of business (DESIGN.md §8): work units leased by instances, loans per chunk, lease length, units one instance closes at once. */
+  close: { units: number; chunkSize: number; leaseMs: number; concurrency: number };
 }
 
 export const DEFAULT_PORTFOLIO_TYPES = ["general", "manual", "position_only"];
@@ -78,10 +104,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (unknown.length) {
     throw new Error(`SERVICES names unknown services: ${unknown.join(", ")} (known: ${ALL_SERVICES.join(", ")})`);
   }
+  // Counts and durations: every bad one is named at once, so an operator fixes them in one go.
+  const problems: string[] = [];
+  const count = (name: string, fallback: number, max: number, min = 1) => countFrom(env[name], fallback, name, min, max, problems);
   const config: AppConfig = {
     transporter: env.TRANSPORTER ?? "",
     mongoUrl: env.MONGO_URL ?? "",
     port: intFrom(env.PORT, 3000, "PORT"),
+    gatewayHost: env.GATEWAY_HOST || "0.0.0.0",
     healthPort: intFrom(env.HEALTH_PORT, 0, "HEALTH_PORT"),
     authTokens: env.AUTH_TOKENS ?? "",
     logLevel: env.LOG_LEVEL ?? "info",
@@ -104,7 +134,28 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     portfolioTypes: listFrom(env.PORTFOLIO_TYPES, DEFAULT_PORTFOLIO_TYPES, "PORTFOLIO_TYPES"),
     smtpUrl: env.SMTP_URL ?? "",
     mailDropDir: env.MAIL_DROP_DIR || path.join(os.tmpdir(), "loan-platform-mail"),
+    seedDemo: seedDemoFrom(env.SEED_DEMO),
+    scheduler: {
+      clock: onOffFrom(env.SCHEDULER_CLOCK, "SCHEDULER_CLOCK"),
+      pumpIntervalMs: count("SCHEDULER_PUMP_INTERVAL_MS", 15_000, DAY_MS),
+      maxAttempts: count("SCHEDULER_MAX_ATTEMPTS", 5, 1_000),
+      retryBaseMs: count("SCHEDULER_RETRY_BASE_MS", 60_000, DAY_MS),
+      retryMaxMs: count("SCHEDULER_RETRY_MAX_MS", 30 * 60_000, DAY_MS),
+      jobTimeoutMs: count("SCHEDULER_JOB_TIMEOUT_MS", 2 * 3_600_000, 7 * DAY_MS),
+      discoveryGraceMs: count("SCHEDULER_DISCOVERY_GRACE_MS", 30_000, DAY_MS, 0),
+    },
+    loans: {
+      idempotencyRetentionDays: count("LOANS_IDEMPOTENCY_RETENTION_DAYS", 30, 3_650),
+      close: {
+        units: count("LOANS_CLOSE_UNITS", 8, 10_000),
+        chunkSize: count("LOANS_CLOSE_CHUNK", 500, 100_000),
+        leaseMs: count("LOANS_CLOSE_LEASE_MS", 30_000, DAY_MS),
+        concurrency: count("LOANS_CLOSE_CONCURRENCY", 2, 1_000),
+      },
+    },
+    snapshotsConcurrency: count("SNAPSHOTS_CONCURRENCY", 8, 1_000),
   };
+  if (problems.length) throw new Error(`bad configuration: ${problems.join("; ")}`);
   if (config.oidc.jwksUrl && (!config.oidc.issuer || !config.oidc.audience)) {
     throw new Error("OIDC_JWKS_URL needs OIDC_ISSUER and OIDC_AUDIENCE: a token is only trusted for this issuer and audience");
   }
@@ -115,6 +166,25 @@ function logFormatFrom(raw: string | undefined): "text" | "json" {
   if (raw === undefined || raw === "" || raw === "text") return "text";
   if (raw === "json") return "json";
   throw new Error(`LOG_FORMAT must be text or json, got "${raw}"`);
+}
+
+const DAY_MS = 86_400_000;
+
+/** A whole number from min to max (a count, a size or milliseconds: where 0 would stall or spin, min is 1). */
+function countFrom(raw: string | undefined, fallback: number, name: string, min: number, max: number, problems: string[]): number {
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+    return fallback;
+  }
+  return n;
+}
+
+function seedDemoFrom(raw: string | undefined): "auto" | "true" | "false" {
+  if (raw === undefined || raw === "") return "auto";
+  if (raw === "auto" || raw === "true" || raw === "false") return raw;
+  throw new Error(`SEED_DEMO must be auto, true or false, got "${raw}"`);
 }
 
 function onOffFrom(raw: string | undefined, name: string): boolean {
