@@ -74,6 +74,11 @@ export interface DeadLetter {
 
 export interface DurableBus {
   readonly kind: "jetstream" | "in-process";
+  /**
+   * Resolves once the bus has stored the event. Sends before its first await, so publishes
+   * started back to back reach the stream in the order they were started (the outbox relay keeps
+   * many in flight and relies on it).
+   */
   publish(event: DurableEvent): Promise<void>;
   consume(opts: ConsumeOptions): Promise<ConsumerHandle>;
   /** The oldest `limit` dead letters (for operators and tests). */

@@ -3,7 +3,12 @@
  * ownership first makes its business write, then writes the event here, keyed by the event id
  * (so writing it again, e.g. when a retried request re-runs, is a no-op), and only then publishes.
  * The relay publishes unpublished records in creation order and then deletes them (or, with a
- * retention, marks them published and deletes them later):
+ * retention, marks them published and deletes them later). It keeps up to PUBLISH_WINDOW publishes
+ * in flight: they reach the stream in order, and one at a time (a round trip each to JetStream)
+ * could not keep up with the payments path — the backlog grew by thousands a minute, every run
+ * became a scan of it, and events reached consumers later and later. A publish that fails leaves
+ * its record for the next run; records after it in the same window may be in the stream before
+ * it then, as with any redelivery, and consumers take loan events by version.
  * - right after each enqueue (fast path): the records this process just wrote, from memory, marked
  *   by `_id` — no query over the outbox, which on the embedded wire server would scan every record
  *   kept (the payments and close-of-business paths enqueue thousands a minute). Taken only while
@@ -69,6 +74,28 @@ outboxSchema.index({ published: 1, seq: 1 });
 export function outboxModel(conn: Connection, collection = OUTBOX_COLLECTION): Model<OutboxRecord> {
   const name = `durable_${collection}`;
   return (conn.models[name] as Model<OutboxRecord> | undefined) ?? conn.model<OutboxRecord>(name, outboxSchema, collection);
+}
+
+/** Publishes in flight at once (each JetStream publish waits for its own ack). */
+export const PUBLISH_WINDOW = 256;
+
+/**
+ * Publishes the events in order, up to PUBLISH_WINDOW in flight. Answers the ids the bus stored
+ * and the first failure (the caller keeps that record and any other that failed for a retry).
+ */
+export async function publishInOrder(bus: DurableBus, events: readonly DurableEvent[], stopped: () => boolean = () => false): Promise<{ done: string[]; failure?: { id: string; error: unknown } }> {
+  const done: string[] = [];
+  for (let from = 0; from < events.length && !stopped(); from += PUBLISH_WINDOW) {
+    const window = events.slice(from, from + PUBLISH_WINDOW);
+    const results = await Promise.allSettled(window.map((e) => bus.publish({ id: e.id, subject: e.subject, payload: e.payload ?? null, occurred_at: e.occurred_at })));
+    let failure: { id: string; error: unknown } | undefined;
+    results.forEach((r, i) => {
+      if (r.status === "fulfilled") done.push(window[i].id!);
+      else failure ??= { id: window[i].id!, error: r.reason };
+    });
+    if (failure) return { done, failure };
+  }
+  return { done };
 }
 
 let lastSeq = 0;
@@ -268,29 +295,24 @@ export class OutboxRelay {
 
   /**
    * The fast path: publishes the records written since the last run, in order, and marks them by
-   * `_id`. A failure leaves the failed record and those after it unpublished, for the scan.
+   * `_id`. A failure leaves the failed records (and any window not yet sent) unpublished, for the scan.
    */
   private async publishFresh(): Promise<number> {
     const batch = this.fresh;
     this.fresh = [];
-    const done: string[] = [];
-    try {
-      for (const event of batch) {
-        if (this.stopped) break;
-        await this.bus.publish({ id: event.id, subject: event.subject, payload: event.payload ?? null, occurred_at: event.occurred_at });
-        done.push(event.id!);
-      }
-    } catch (error) {
-      const failed = batch[done.length];
-      await this.model
-        .updateOne({ _id: failed.id }, { $set: { last_error: errorText(error).slice(0, 2000) }, $inc: { attempts: 1 } })
-        .catch(() => undefined);
-      throw error;
-    } finally {
-      if (done.length) await this.markPublished(done);
-    }
+    const { done, failure } = await publishInOrder(this.bus, batch, () => this.stopped);
+    if (done.length) await this.markPublished(done);
+    if (failure) await this.recordFailure(failure);
     // Stopped midway: what is left stays unpublished for the next start's scan.
     return done.length;
+  }
+
+  /** Notes the error on the record and throws it: the run stops, the next one is a scan. */
+  private async recordFailure(failure: { id: string; error: unknown }): Promise<never> {
+    await this.model
+      .updateOne({ _id: failure.id }, { $set: { last_error: errorText(failure.error).slice(0, 2000) }, $inc: { attempts: 1 } })
+      .catch(() => undefined);
+    throw failure.error;
   }
 
   /** One round trip, each record found by `_id` (a lookup on every server): deleted, or marked when kept. */
@@ -310,29 +332,13 @@ export class OutboxRelay {
       if (this.stopped) return published;
       const batch = await this.model.find({ published: false }).sort({ seq: 1 }).limit(this.batchSize).lean();
       if (!batch.length) return published;
-      const done: string[] = [];
-      let failure: { id: string; error: unknown } | undefined;
-      // In order, one at a time: a failure stops the run, so nothing overtakes an event that
-      // could not be published (the interval retries it first).
-      for (const r of batch) {
-        try {
-          await this.bus.publish({ id: r._id, subject: r.subject, payload: r.payload, occurred_at: r.occurred_at });
-          done.push(r._id);
-        } catch (error) {
-          failure = { id: r._id, error };
-          break;
-        }
-      }
+      // A failure stops the run (the interval retries it, oldest first).
+      const { done, failure } = await publishInOrder(this.bus, batch.map((r) => ({ id: r._id, subject: r.subject, payload: r.payload, occurred_at: r.occurred_at })), () => this.stopped);
       if (done.length) {
         await this.markPublished(done);
         published += done.length;
       }
-      if (failure) {
-        await this.model
-          .updateOne({ _id: failure.id }, { $set: { last_error: errorText(failure.error).slice(0, 2000) }, $inc: { attempts: 1 } })
-          .catch(() => undefined);
-        throw failure.error;
-      }
+      if (failure) await this.recordFailure(failure);
       if (batch.length < this.batchSize) return published;
     }
   }

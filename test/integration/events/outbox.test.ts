@@ -3,12 +3,13 @@
  * same event written twice = one record; the relay publishes in creation order and marks; the
  * interval publishes what a crash left unpublished; a crash after publish but before the mark
  * republishes with the same id, which the stream drops; handleOnce skips what was processed.
+ * The relay keeps many publishes in flight and still lands them in the stream in write order.
  */
 import mongoose, { type Connection } from "mongoose";
 import type { DeliveredEvent, DurableBus, DurableEvent } from "../../../shared/events/bus";
 import { handleOnce, processedEventsModel } from "../../../shared/events/idempotency";
 import { JetStreamBus } from "../../../shared/events/jetstream-bus";
-import { enqueueOutbox, enqueueOutboxMany, outboxModel, outboxRetentionFromEnv, OutboxRelay } from "../../../shared/events/outbox";
+import { enqueueOutbox, enqueueOutboxMany, outboxModel, outboxRetentionFromEnv, OutboxRelay, PUBLISH_WINDOW, writeOutboxMany } from "../../../shared/events/outbox";
 import { quietLogger, waitFor } from "../../support/events/wait";
 import { startTestMongo, uniqueDbUrl, type RunningMongo } from "../../support/mongo";
 import { startNats, type RunningNats } from "../../support/nats";
@@ -203,6 +204,64 @@ describe("outbox relay and idempotent consumption", () => {
     expect(got.slice(2).map((m) => m.id)).toEqual([`orphan2-${n}`, fresh(2).id, fresh(3).id, fresh(4).id]);
     expect(await model.countDocuments({ published: false })).toBe(0);
     expect(publishes).toBe(6);
+  });
+
+  /** The bus, counting the publishes in flight at once. */
+  const counting = (fail: (id: string) => boolean = () => false) => {
+    const seen = { inFlight: 0, most: 0, calls: 0 };
+    const wrapped: DurableBus = {
+      kind: "jetstream",
+      publish: (e) => {
+        seen.calls++;
+        seen.inFlight++;
+        seen.most = Math.max(seen.most, seen.inFlight);
+        const sent = fail(e.id!) ? Promise.reject(new Error(`refused ${e.id}`)) : bus.publish(e);
+        return sent.finally(() => seen.inFlight--);
+      },
+      consume: (o) => bus.consume(o),
+      deadLetters: (limit) => bus.deadLetters(limit),
+      close: async () => undefined,
+    };
+    return { wrapped, seen };
+  };
+
+  it("keeps many publishes in flight and lands them in the stream in write order, fast path and scan alike", async () => {
+    const got = await collect("window");
+    const model = outboxModel(conn);
+    const ev = (i: number): DurableEvent => ({ id: `win-${n}-${i}`, subject, payload: { i } });
+    const { wrapped, seen } = counting();
+    const r = relay({ bus: wrapped });
+    await r.kick(); // the first run scans an empty outbox; the relay is clean after it
+    const fresh = Array.from({ length: 600 }, (_, i) => ev(i));
+    await r.kick(await writeOutboxMany(model, fresh));
+    // Written by someone else: only a scan finds these.
+    const left = Array.from({ length: 300 }, (_, i) => ev(600 + i));
+    await enqueueOutboxMany(model, left);
+    await r.kick();
+    await waitFor(() => got.length === 900, "all 900 events", 30_000);
+    expect(got.map((m) => m.id)).toEqual([...fresh, ...left].map((e) => e.id));
+    // One at a time would be 1; more than one window would be a bug in the window.
+    expect(seen.most).toBeGreaterThan(1);
+    expect(seen.most).toBeLessThanOrEqual(PUBLISH_WINDOW);
+    expect(await model.countDocuments({ published: false })).toBe(0);
+  });
+
+  it("a refused publish in a window keeps that record, with its error, for the next run", async () => {
+    const got = await collect("window-fail");
+    const model = outboxModel(conn);
+    const ev = (i: number): DurableEvent => ({ id: `wf-${n}-${i}`, subject, payload: { i } });
+    const events = Array.from({ length: 10 }, (_, i) => ev(i));
+    await enqueueOutboxMany(model, events);
+    const refused = ev(4).id!;
+    const { wrapped } = counting((id) => id === refused);
+    await relay({ bus: wrapped }).kick();
+    const kept = await model.find({ published: false }).lean();
+    expect(kept.map((r) => r._id)).toEqual([refused]);
+    expect(kept[0]).toMatchObject({ attempts: 1, last_error: expect.stringContaining(`refused ${refused}`) });
+    await waitFor(() => got.length === 9, "the nine the stream stored");
+    await relay().kick();
+    await waitFor(() => got.length === 10, "the refused one, once the bus takes it");
+    expect(got.map((m) => m.id)).toEqual([...events.filter((e) => e.id !== refused), ev(4)].map((e) => e.id));
   });
 
   it("handleOnce applies an event once per consumer and retries a failed apply", async () => {
