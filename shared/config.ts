@@ -101,22 +101,28 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     .map((s) => s.trim())
     .filter(Boolean);
   const unknown = services.filter((s) => !(ALL_SERVICES as readonly string[]).includes(s));
-  if (unknown.length) {
-    throw new Error(`SERVICES names unknown services: ${unknown.join(", ")} (known: ${ALL_SERVICES.join(", ")})`);
-  }
-  // Counts and durations: every bad one is named at once, so an operator fixes them in one go.
+  // Every bad variable is named at once, so an operator fixes them in one go.
   const problems: string[] = [];
-  const count = (name: string, fallback: number, max: number, min = 1) => countFrom(env[name], fallback, name, min, max, problems);
+  if (unknown.length) problems.push(`SERVICES names unknown services: ${unknown.join(", ")} (known: ${ALL_SERVICES.join(", ")})`);
+  const read = <T>(parse: () => T, fallback: T): T => {
+    try {
+      return parse();
+    } catch (err) {
+      problems.push((err as Error).message);
+      return fallback;
+    }
+  };
+  const count = (name: string, fallback: number, max: number, min = 1) => read(() => countFrom(env[name], fallback, name, min, max), fallback);
   const config: AppConfig = {
     transporter: env.TRANSPORTER ?? "",
     mongoUrl: env.MONGO_URL ?? "",
-    port: intFrom(env.PORT, 3000, "PORT"),
+    port: read(() => intFrom(env.PORT, 3000, "PORT"), 3000),
     gatewayHost: env.GATEWAY_HOST || "0.0.0.0",
-    healthPort: intFrom(env.HEALTH_PORT, 0, "HEALTH_PORT"),
+    healthPort: read(() => intFrom(env.HEALTH_PORT, 0, "HEALTH_PORT"), 0),
     authTokens: env.AUTH_TOKENS ?? "",
     logLevel: env.LOG_LEVEL ?? "info",
-    logFormat: logFormatFrom(env.LOG_FORMAT),
-    gcTuning: onOffFrom(env.GC_TUNING, "GC_TUNING"),
+    logFormat: read(() => logFormatFrom(env.LOG_FORMAT), "text"),
+    gcTuning: read(() => onOffFrom(env.GC_TUNING, "GC_TUNING"), true),
     oidc: {
       jwksUrl: env.OIDC_JWKS_URL ?? "",
       issuer: env.OIDC_ISSUER ?? "",
@@ -131,12 +137,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     nodeId: env.NODE_ID || undefined,
     investorDataKeys: env.INVESTOR_DATA_KEYS ?? "",
     investorDataKeyId: env.INVESTOR_DATA_KEY_ID ?? "",
-    portfolioTypes: listFrom(env.PORTFOLIO_TYPES, DEFAULT_PORTFOLIO_TYPES, "PORTFOLIO_TYPES"),
+    portfolioTypes: read(() => listFrom(env.PORTFOLIO_TYPES, DEFAULT_PORTFOLIO_TYPES, "PORTFOLIO_TYPES"), DEFAULT_PORTFOLIO_TYPES),
     smtpUrl: env.SMTP_URL ?? "",
     mailDropDir: env.MAIL_DROP_DIR || path.join(os.tmpdir(), "loan-platform-mail"),
-    seedDemo: seedDemoFrom(env.SEED_DEMO),
+    seedDemo: read(() => seedDemoFrom(env.SEED_DEMO), "auto"),
     scheduler: {
-      clock: onOffFrom(env.SCHEDULER_CLOCK, "SCHEDULER_CLOCK"),
+      clock: read(() => onOffFrom(env.SCHEDULER_CLOCK, "SCHEDULER_CLOCK"), true),
       pumpIntervalMs: count("SCHEDULER_PUMP_INTERVAL_MS", 15_000, DAY_MS),
       maxAttempts: count("SCHEDULER_MAX_ATTEMPTS", 5, 1_000),
       retryBaseMs: count("SCHEDULER_RETRY_BASE_MS", 60_000, DAY_MS),
@@ -155,10 +161,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     snapshotsConcurrency: count("SNAPSHOTS_CONCURRENCY", 8, 1_000),
   };
-  if (problems.length) throw new Error(`bad configuration: ${problems.join("; ")}`);
   if (config.oidc.jwksUrl && (!config.oidc.issuer || !config.oidc.audience)) {
-    throw new Error("OIDC_JWKS_URL needs OIDC_ISSUER and OIDC_AUDIENCE: a token is only trusted for this issuer and audience");
+    problems.push("OIDC_JWKS_URL needs OIDC_ISSUER and OIDC_AUDIENCE: a token is only trusted for this issuer and audience");
   }
+  if (problems.length) throw new Error(`bad configuration: ${problems.join("; ")}`);
   return config;
 }
 
@@ -171,13 +177,10 @@ function logFormatFrom(raw: string | undefined): "text" | "json" {
 const DAY_MS = 86_400_000;
 
 /** A whole number from min to max (a count, a size or milliseconds: where 0 would stall or spin, min is 1). */
-function countFrom(raw: string | undefined, fallback: number, name: string, min: number, max: number, problems: string[]): number {
+function countFrom(raw: string | undefined, fallback: number, name: string, min: number, max: number): number {
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-    problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
-    return fallback;
-  }
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
   return n;
 }
 

@@ -49,3 +49,9 @@ test("SCHEDULER_CLOCK and SEED_DEMO take only their words", () => {
   expect(() => readConfig({ SCHEDULER_CLOCK: "no" })).toThrow(/SCHEDULER_CLOCK must be on or off, got "no"/);
   expect(() => readConfig({ SEED_DEMO: "yes" })).toThrow(/SEED_DEMO must be auto, true or false, got "yes"/);
 });
+
+test("words, ports, services and counts are refused together", () => {
+  expect(() => readConfig({ SERVICES: "loans,lonas", PORT: "http", LOG_FORMAT: "xml", SCHEDULER_CLOCK: "maybe", LOANS_CLOSE_UNITS: "0" })).toThrow(
+    /^bad configuration: SERVICES names unknown services: lonas .*; PORT must be a port number, got "http"; LOG_FORMAT must be text or json, got "xml"; SCHEDULER_CLOCK must be on or off, got "maybe"; LOANS_CLOSE_UNITS must be a whole number from 1 to 10000, got "0"$/,
+  );
+});
