@@ -8,7 +8,8 @@
  * could not keep up with the payments path — the backlog grew by thousands a minute, every run
  * became a scan of it, and events reached consumers later and later. A publish that fails leaves
  * its record for the next run; records after it in the same window may be in the stream before
- * it then, as with any redelivery, and consumers take loan events by version.
+ * it then — the reordering a JetStream redelivery causes too, which every consumer already takes
+ * (handlers are idempotent; loan events carry the loan's version and older ones are ignored).
  * - right after each enqueue (fast path): the records this process just wrote, from memory, marked
  *   by `_id` — no query over the outbox, which on the embedded wire server would scan every record
  *   kept (the payments and close-of-business paths enqueue thousands a minute). Taken only while
