@@ -120,9 +120,9 @@ export interface MutationPlan extends SideWrites {
 }
 
 /**
- * The loan document and the key's idempotency record as read (together, in grouped reads) before a
- * mutation, for its first attempt: a stale one costs a lost race (the write is version-guarded),
- * never a wrong answer.
+ * The loan document and the key's idempotency record as read before a mutation, for its first
+ * attempt: a stale loan costs a lost race (the write is version-guarded), never a wrong answer,
+ * because the record is read after the loan (see readLoanAndRecord).
  */
 export interface Prefetched {
   doc: any;
@@ -209,10 +209,22 @@ export class LoanStore {
     };
   }
 
-  /** The loan and the key's idempotency record in one grouped round trip (see Prefetched). */
+  /** The loan and the key's idempotency record (see Prefetched). */
   async prefetch(loanId: string, key?: string | null): Promise<Prefetched> {
-    const [doc, record] = await Promise.all([this.findLoan(loanId), key ? this.findIdempotency(loanId, key) : Promise.resolve(null)]);
+    const [doc, record] = await this.readLoanAndRecord(loanId, key ?? null);
     return { doc, record };
+  }
+
+  /**
+   * The loan, THEN the key's idempotency record. Read together, the record could be read before
+   * another instance booked the same key and the loan after it had finished (record written,
+   * pending cleared): no record, no pending, and the payment would book a second time — a CI run
+   * of 100 same-key payments on two instances did. Read after the loan, the record is there
+   * whenever the loan shows the mutation done, and a loan read before it fails its guarded write.
+   */
+  private async readLoanAndRecord(loanId: string, key: string | null): Promise<[any, any]> {
+    const doc = await this.findLoan(loanId);
+    return [doc, doc && key ? await this.findIdempotency(loanId, key) : null];
   }
 
   /** The loan document by `_id` through the native driver (the hot path's read: no query building). */
@@ -319,11 +331,9 @@ export class LoanStore {
     const deadline = Date.now() + this.retry.budgetMs;
     for (let attempt = 1; attempt <= this.retry.minAttempts || Date.now() < deadline; attempt++) {
       if (attempt > 1) await lostRacePause(attempt, this.retry.maxPauseMs);
-      // The loan and the key's record in one round trip (or as prefetched, first time); the record
-      // is read again only when a half-done mutation was just finished (finishing it may have
-      // written that record).
-      const [doc, seen] =
-        attempt === 1 && prefetched ? [prefetched.doc, prefetched.record] : await Promise.all([this.findLoan(loanId), idem ? this.findIdempotency(loanId, idem.key) : Promise.resolve(null)]);
+      // The loan, then the key's record (or as prefetched, first time); the record is read again
+      // only when a half-done mutation was just finished (finishing it may have written that record).
+      const [doc, seen] = attempt === 1 && prefetched ? [prefetched.doc, prefetched.record] : await this.readLoanAndRecord(loanId, idem?.key ?? null);
       if (!doc) throw new NotFoundError("loan", loanId);
       let record: any = seen;
       if (doc.pending) {
