@@ -289,16 +289,6 @@ export class LoanStore {
     return sched.installments;
   }
 
-  /** The answer a finished idempotent request gave, or null; 409 when the key came with another body. */
-  async remembered(loanId: string, key: string, hash: string): Promise<unknown | null> {
-    const rec: any = await this.models.loan_idempotency.findById(`${loanId}:${key}`).lean();
-    if (!rec) return null;
-    if (rec.hash !== hash) {
-      throw new ConflictError(`idempotency key '${key}' was used with a different request`, { idempotency_key: key });
-    }
-    return rememberedResponse(rec);
-  }
-
   /**
    * Runs `plan` against the current loan and commits it (steps 1–5 above). `plan` is called again
    * when another writer got there first, so it must be a function of the loan it is given.
