@@ -104,25 +104,26 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   // Every bad variable is named at once, so an operator fixes them in one go.
   const problems: string[] = [];
   if (unknown.length) problems.push(`SERVICES names unknown services: ${unknown.join(", ")} (known: ${ALL_SERVICES.join(", ")})`);
-  const read = <T>(parse: () => T, fallback: T): T => {
+  // A bad value leaves its field undefined: with any problem the config is not returned.
+  const read = <T>(parse: () => T): T => {
     try {
       return parse();
     } catch (err) {
       problems.push((err as Error).message);
-      return fallback;
+      return undefined as T;
     }
   };
-  const count = (name: string, fallback: number, max: number, min = 1) => read(() => countFrom(env[name], fallback, name, min, max), fallback);
+  const count = (name: string, fallback: number, max: number, min = 1) => read(() => countFrom(env[name], fallback, name, min, max));
   const config: AppConfig = {
     transporter: env.TRANSPORTER ?? "",
     mongoUrl: env.MONGO_URL ?? "",
-    port: read(() => intFrom(env.PORT, 3000, "PORT"), 3000),
+    port: read(() => intFrom(env.PORT, 3000, "PORT")),
     gatewayHost: env.GATEWAY_HOST || "0.0.0.0",
-    healthPort: read(() => intFrom(env.HEALTH_PORT, 0, "HEALTH_PORT"), 0),
+    healthPort: read(() => intFrom(env.HEALTH_PORT, 0, "HEALTH_PORT")),
     authTokens: env.AUTH_TOKENS ?? "",
     logLevel: env.LOG_LEVEL ?? "info",
-    logFormat: read(() => logFormatFrom(env.LOG_FORMAT), "text"),
-    gcTuning: read(() => onOffFrom(env.GC_TUNING, "GC_TUNING"), true),
+    logFormat: read(() => logFormatFrom(env.LOG_FORMAT)),
+    gcTuning: read(() => onOffFrom(env.GC_TUNING, "GC_TUNING")),
     oidc: {
       jwksUrl: env.OIDC_JWKS_URL ?? "",
       issuer: env.OIDC_ISSUER ?? "",
@@ -137,12 +138,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     nodeId: env.NODE_ID || undefined,
     investorDataKeys: env.INVESTOR_DATA_KEYS ?? "",
     investorDataKeyId: env.INVESTOR_DATA_KEY_ID ?? "",
-    portfolioTypes: read(() => listFrom(env.PORTFOLIO_TYPES, DEFAULT_PORTFOLIO_TYPES, "PORTFOLIO_TYPES"), DEFAULT_PORTFOLIO_TYPES),
+    portfolioTypes: read(() => listFrom(env.PORTFOLIO_TYPES, DEFAULT_PORTFOLIO_TYPES, "PORTFOLIO_TYPES")),
     smtpUrl: env.SMTP_URL ?? "",
     mailDropDir: env.MAIL_DROP_DIR || path.join(os.tmpdir(), "loan-platform-mail"),
-    seedDemo: read(() => seedDemoFrom(env.SEED_DEMO), "auto"),
+    seedDemo: read(() => seedDemoFrom(env.SEED_DEMO)),
     scheduler: {
-      clock: read(() => onOffFrom(env.SCHEDULER_CLOCK, "SCHEDULER_CLOCK"), true),
+      clock: read(() => onOffFrom(env.SCHEDULER_CLOCK, "SCHEDULER_CLOCK")),
       pumpIntervalMs: count("SCHEDULER_PUMP_INTERVAL_MS", 15_000, DAY_MS),
       maxAttempts: count("SCHEDULER_MAX_ATTEMPTS", 5, 1_000),
       retryBaseMs: count("SCHEDULER_RETRY_BASE_MS", 60_000, DAY_MS),

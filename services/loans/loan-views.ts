@@ -22,7 +22,7 @@ export function attributesOf(doc: any): LoanAttributes {
     origination_date: disbursed ? doc.origination_date : "",
     vintage: disbursed ? String(doc.origination_date).slice(0, 7) : "",
     principal: req.principal ?? req.capitalized_cost ?? req.credit_limit ?? (cfg.program_config?.credit_limit as string) ?? "0.00",
-    annual_rate: doc.state?.annual_rate ?? doc.annual_rate,
+    annual_rate: rateInForce(doc),
     term_months: req.term_months,
     maturity_date: doc.maturity_date ?? null,
     index_name: cfg.variable_rate?.index_name ?? null,
@@ -48,6 +48,11 @@ export function positionOf(doc: any, state: LoanState | null, status: LoanStatus
   });
 }
 
+/** The rate the loan bears now: its state's (variable rates reset there), else the one it was originated at. */
+function rateInForce(doc: any): string {
+  return doc.state?.annual_rate ?? doc.annual_rate;
+}
+
 /**
  * The loan as an answer that books, reverses or rebooks a transaction carries it: what the
  * transaction changed — status, version, rate and position (balances, past due, next due) — not
@@ -62,7 +67,7 @@ export function loanSummary(doc: any): Record<string, unknown> {
     external_id: doc.external_id ?? null,
     status: doc.status,
     version: doc.version,
-    annual_rate: doc.state?.annual_rate ?? doc.annual_rate ?? null,
+    annual_rate: rateInForce(doc) ?? null,
     position: doc.position,
   };
 }
